@@ -1,0 +1,109 @@
+"""The shapes every aggregate shares: who signs, with which meaning, and what a fact looks like.
+
+The domain never builds signatures or hashes; it decides which facts may be
+recorded (``NewEvent``) and rebuilds state from facts already recorded
+(``EventRecord``). The ledger wraps each ``NewEvent`` in a signed envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from domain.catalogue import Catalogue
+
+
+class Role(StrEnum):
+    """Roles seen in practice (domain.md); the HTTP layer enforces what each may do."""
+
+    NURSE = "nurse"
+    PHYSICIAN = "physician"
+    PHARMACIST = "pharmacist"
+    QP = "qp"
+    COURIER = "courier"
+    SPONSOR = "sponsor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Meaning(StrEnum):
+    """The meaning of an electronic signature (21 CFR Part 11 §11.50)."""
+
+    PERFORMED = "performed"
+    VERIFIED = "verified"
+    WITNESSED = "witnessed"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+    RELEASED = "released"
+    REQUESTED = "requested"
+    RECEIVED = "received"
+    RECORDED = "recorded"
+    AUTHORED = "authored"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the ledger itself) who signs: id, printed name, role."""
+
+    user_id: str
+    name: str
+    role: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-safe form, as it appears in the signed envelope."""
+        return {"user_id": self.user_id, "name": self.name, "role": self.role}
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A fact already recorded in one aggregate's history, as the domain replays it.
+
+    ``payload`` is JSON-safe (str, int, float, bool, None, lists, dicts); times
+    inside it are ISO 8601 strings with an offset.
+    """
+
+    aggregate_id: UUID
+    version: int
+    type: str
+    payload: Mapping[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: Actor
+    meaning: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A fact the domain accepted and the ledger must sign and store.
+
+    ``occurred_at`` is when it physically happened; the ledger adds
+    ``recorded_at`` from its clock, the version, the chain link and the signature.
+    """
+
+    aggregate_id: UUID
+    type: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+    meaning: Meaning
+    aggregate_kind: str = "product"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a command knows besides its payload: who, when it happened, and now.
+
+    ``now`` is the ledger's clock reading, injected so the domain never reads one.
+    """
+
+    actor: Actor
+    occurred_at: datetime
+    now: datetime
+    meaning: Meaning | None = None
+    catalogue: Catalogue | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
