@@ -1,0 +1,220 @@
+"""The signed envelope: the exact bytes stored for every event, and how they are checked.
+
+Stored form (canonical JSON, keys in RFC 8785 order)::
+
+    {"body": {...signed fields...}, "hash": "<hex SHA-256 of canonical body>", "signature": "<base64>"}
+
+The signature is Ed25519 over ``SIGNATURE_CONTEXT + sha256(body)``: the context
+string keeps an event signature from ever being replayed as a checkpoint
+signature (or the reverse). Because ``body`` is canonical and the outer keys are
+already sorted, the stored bytes are themselves canonical: a verifier can demand
+byte equality, so any edited byte — even whitespace — is caught.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.events import Actor, EventRecord
+from ledger.canonical import CanonicalizationError, canonical_json
+from ledger.clock import isoformat, parse_instant
+
+ENVELOPE_FORMAT = "custody-ledger/event/v1"
+SIGNATURE_CONTEXT = b"custody-ledger/event/v1\n"
+BODY_FIELDS = frozenset(
+    {
+        "format",
+        "ledger_id",
+        "aggregate_id",
+        "aggregate_kind",
+        "version",
+        "type",
+        "payload",
+        "occurred_at",
+        "recorded_at",
+        "actor",
+        "meaning",
+        "prev_hash",
+        "key_id",
+    }
+)
+
+
+class EnvelopeError(ValueError):
+    """Stored bytes that are not a well-formed envelope (undecodable record)."""
+
+
+class Signer(Protocol):
+    """Anything that signs with an Ed25519 key the ledger knows by ``key_id``."""
+
+    @property
+    def key_id(self) -> str:
+        """Identifier of the public key that verifies this signer's signatures."""
+        ...
+
+    def sign(self, message: bytes) -> bytes:
+        """Ed25519 signature of ``message``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One stored event with everything an auditor needs to check it offline."""
+
+    body: Mapping[str, Any]
+    hash: str
+    signature: str
+    stored: bytes
+
+    @property
+    def aggregate_id(self) -> UUID:
+        """The aggregate (product, shipment, batch, staff member) the event belongs to."""
+        return UUID(self.body["aggregate_id"])
+
+    @property
+    def version(self) -> int:
+        """Position of the event in its aggregate's chain, from 1."""
+        return int(self.body["version"])
+
+    @property
+    def type(self) -> str:
+        """Event type name, a fact in the past tense."""
+        return str(self.body["type"])
+
+    @property
+    def recorded_at(self) -> datetime:
+        """Server time the ledger stored the event."""
+        return parse_instant(self.body["recorded_at"])
+
+    @property
+    def key_id(self) -> str:
+        """The signer's key identifier."""
+        return str(self.body["key_id"])
+
+    def to_record(self) -> EventRecord:
+        """The fact as the domain replays it."""
+        body = self.body
+        actor = body["actor"]
+        return EventRecord(
+            aggregate_id=self.aggregate_id,
+            version=self.version,
+            type=self.type,
+            payload=body["payload"],
+            occurred_at=parse_instant(body["occurred_at"]),
+            recorded_at=parse_instant(body["recorded_at"]),
+            actor=Actor(user_id=actor["user_id"], name=actor["name"], role=actor["role"]),
+            meaning=body["meaning"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The envelope as a JSON object (what exports and --json print)."""
+        return {"body": dict(self.body), "hash": self.hash, "signature": self.signature}
+
+
+def event_body(
+    *,
+    ledger_id: str,
+    aggregate_id: UUID,
+    aggregate_kind: str,
+    version: int,
+    event_type: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: Actor,
+    meaning: str,
+    prev_hash: str | None,
+    key_id: str,
+) -> dict[str, Any]:
+    """Assemble the signed fields of an event in their one JSON shape."""
+    return {
+        "format": ENVELOPE_FORMAT,
+        "ledger_id": ledger_id,
+        "aggregate_id": str(aggregate_id),
+        "aggregate_kind": aggregate_kind,
+        "version": version,
+        "type": event_type,
+        "payload": dict(payload),
+        "occurred_at": isoformat(occurred_at),
+        "recorded_at": isoformat(recorded_at),
+        "actor": actor.to_dict(),
+        "meaning": meaning,
+        "prev_hash": prev_hash,
+        "key_id": key_id,
+    }
+
+
+def _stored_bytes(body_bytes: bytes, digest_hex: str, signature_b64: str) -> bytes:
+    """The canonical outer object, built without re-encoding the body."""
+    return b'{"body":%s,"hash":"%s","signature":"%s"}' % (
+        body_bytes,
+        digest_hex.encode(),
+        signature_b64.encode(),
+    )
+
+
+def signing_message(digest: bytes) -> bytes:
+    """What the Ed25519 key actually signs for an event whose body hashes to ``digest``."""
+    return SIGNATURE_CONTEXT + digest
+
+
+def seal(body: Mapping[str, Any], signer: Signer) -> Envelope:
+    """Hash and sign a body: the one place an event signature is made."""
+    try:
+        body_bytes = canonical_json(body)
+    except CanonicalizationError as error:
+        raise EnvelopeError(f"event body cannot be canonicalised: {error}") from error
+    digest = hashlib.sha256(body_bytes).digest()
+    signature = base64.b64encode(signer.sign(signing_message(digest))).decode()
+    digest_hex = digest.hex()
+    return Envelope(body=body, hash=digest_hex, signature=signature, stored=_stored_bytes(body_bytes, digest_hex, signature))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An envelope read back from stored bytes, with the checks that need no key."""
+
+    envelope: Envelope
+    digest: bytes
+    signature: bytes
+
+
+def open_stored(stored: bytes) -> Opened:
+    """Parse stored bytes and check they are canonical and hash to the recorded hash.
+
+    Raises ``EnvelopeError`` naming what is wrong; signature and chain checks
+    are the verifier's, since they need the key history and the neighbours.
+    """
+    try:
+        outer = json.loads(stored)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise EnvelopeError(f"undecodable record: {error}") from error
+    if not isinstance(outer, dict) or set(outer) != {"body", "hash", "signature"}:
+        raise EnvelopeError("undecodable record: expected the keys body, hash and signature")
+    body, digest_hex, signature_b64 = outer["body"], outer["hash"], outer["signature"]
+    if not isinstance(body, dict) or set(body) != BODY_FIELDS:
+        raise EnvelopeError("undecodable record: the body does not have the envelope's fields")
+    if body["format"] != ENVELOPE_FORMAT:
+        raise EnvelopeError(f"unknown envelope format {body['format']!r}")
+    if not isinstance(digest_hex, str) or not isinstance(signature_b64, str):
+        raise EnvelopeError("undecodable record: hash and signature must be strings")
+    try:
+        body_bytes = canonical_json(body)
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (CanonicalizationError, binascii.Error) as error:
+        raise EnvelopeError(f"undecodable record: {error}") from error
+    if _stored_bytes(body_bytes, digest_hex, signature_b64) != stored:
+        raise EnvelopeError("stored bytes are not the canonical form of the envelope (edited record)")
+    digest = hashlib.sha256(body_bytes).digest()
+    if digest.hex() != digest_hex:
+        raise EnvelopeError("hash mismatch: the body was altered after it was hashed")
+    envelope = Envelope(body=body, hash=digest_hex, signature=signature_b64, stored=stored)
+    return Opened(envelope=envelope, digest=digest, signature=signature)

@@ -1,0 +1,130 @@
+"""Which key was valid when: rebuilt from the signed staff events alone.
+
+A key counts only if its registration is itself signed by a key that was valid
+at that moment and belongs to an administrator or to the ledger. The chain of
+trust starts at the ledger's genesis key, which must be one the verifier was
+given (CUSTODY_HOME/ledger.pub, or a file an auditor keeps).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain.staff import REGISTRARS
+from ledger.envelope import Opened, signing_message
+from ledger.keys import key_id_for, verify_signature
+
+
+@dataclass
+class KnownKey:
+    """One registered public key and its validity window."""
+
+    key_id: str
+    public_key: bytes
+    owner: str
+    valid_from: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass
+class KeyHistory:
+    """Keys by id, who owns them, owners' roles, and the problems found while building it."""
+
+    keys: dict[str, KnownKey] = field(default_factory=dict)
+    usernames: dict[UUID, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[Opened, str, str]] = field(default_factory=list)
+
+    def check(self, opened: Opened) -> tuple[str, str] | None:
+        """Why this event's signature is not acceptable, as (reason, detail), or None."""
+        body = opened.envelope.body
+        key = self.keys.get(body["key_id"])
+        if key is None:
+            return "unknown_key", f"key {body['key_id']} was never validly registered"
+        recorded = opened.envelope.recorded_at
+        if recorded < key.valid_from:
+            return "key_not_yet_valid", f"key {key.key_id} was registered at {key.valid_from.isoformat()}"
+        if key.revoked_at is not None and recorded >= key.revoked_at:
+            return "revoked_key", f"key {key.key_id} was revoked at {key.revoked_at.isoformat()}"
+        if body["actor"]["user_id"] != key.owner:
+            return "signer_mismatch", f"key {key.key_id} belongs to {key.owner}, not {body['actor']['user_id']}"
+        if not verify_signature(key.public_key, opened.signature, signing_message(opened.digest)):
+            return "bad_signature", "the Ed25519 signature does not match the event"
+        return None
+
+    def registrar_problem(self, opened: Opened) -> tuple[str, str] | None:
+        """Why the signer of a staff event may not register people or keys, or None."""
+        problem = self.check(opened)
+        if problem:
+            return problem
+        signer = opened.envelope.body["actor"]["user_id"]
+        if self.roles.get(signer) not in REGISTRARS:
+            return "unauthorised_key_registration", f"{signer} is not an administrator"
+        return None
+
+
+def build_key_history(staff_events: Iterable[Opened], trusted: set[bytes] | None) -> KeyHistory:
+    """Replay staff events in log order, admitting only properly signed people and keys."""
+    history = KeyHistory()
+    for opened in staff_events:
+        envelope = opened.envelope
+        payload = envelope.body["payload"]
+        if envelope.type == "StaffMemberRegistered":
+            # The ledger registers itself before its key exists: that first event is
+            # checked like any other in the verifier's main pass, once the key is known.
+            problem = history.registrar_problem(opened) if history.keys else None
+            if problem:
+                history.problems.append((opened, *problem))
+                continue
+            history.usernames[envelope.aggregate_id] = str(payload["username"])
+            history.roles[str(payload["username"])] = str(payload["role"])
+        elif envelope.type == "SigningKeyRegistered":
+            _register(history, opened, trusted)
+        elif envelope.type == "SigningKeyRevoked":
+            problem = history.registrar_problem(opened)
+            key = history.keys.get(str(payload["key_id"]))
+            if problem:
+                history.problems.append((opened, *problem))
+            elif key is not None and key.revoked_at is None:
+                key.revoked_at = envelope.recorded_at
+    return history
+
+
+def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -> None:
+    envelope = opened.envelope
+    payload = envelope.body["payload"]
+    try:
+        public_key = base64.b64decode(str(payload["public_key"]), validate=True)
+    except (binascii.Error, ValueError):
+        history.problems.append((opened, "undecodable_record", "the registered public key is not base64"))
+        return
+    if key_id_for(public_key) != payload["key_id"]:
+        history.problems.append((opened, "unknown_key", "the registered key id does not match its public key"))
+        return
+    owner = history.usernames.get(envelope.aggregate_id)
+    if owner is None:
+        history.problems.append((opened, "unknown_key", "key registered for a staff member never registered"))
+        return
+    if not history.keys:
+        if trusted is not None and public_key not in trusted:
+            history.problems.append((opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key"))
+            return
+        self_signed = envelope.key_id == payload["key_id"] and verify_signature(
+            public_key, opened.signature, signing_message(opened.digest)
+        )
+        if not self_signed:
+            history.problems.append((opened, "bad_signature", "the genesis key registration is not self-signed"))
+            return
+    else:
+        problem = history.registrar_problem(opened)
+        if problem:
+            history.problems.append((opened, *problem))
+            return
+    history.keys[str(payload["key_id"])] = KnownKey(
+        key_id=str(payload["key_id"]), public_key=public_key, owner=owner, valid_from=envelope.recorded_at
+    )

@@ -1,0 +1,203 @@
+"""The application service: load aggregates, let the domain decide, sign and store atomically.
+
+Every write of Custody Ledger — CLI, HTTP, demo — comes through ``record``:
+the domain checks the rules, this module adds what only the ledger knows (the
+clock, versions, chain links, the signer's key) and stores every resulting
+event in one transaction, or none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.aggregate import Aggregate
+from domain.catalogue import Catalogue
+from domain.errors import IdentityMismatch, InvalidInput, NotFound
+from domain.events import Actor, Context, Meaning, NewEvent
+from domain.registry import AGGREGATE_CLASSES, decide
+from domain.staff import STAFF_EVENT_TYPES, StaffMember, decide_staff, staff_id_for
+from ledger.clock import Clock, SystemClock
+from ledger.envelope import Envelope, event_body, seal
+from ledger.keys import KdfParameters, KeyPair
+from ledger.keystore import KeyStore
+from ledger.ledger_meta import LedgerMeta
+from ledger.signing_session import SignatureRefused, SigningSessions
+from ledger.settings import Settings
+from ledger.store import EventStore
+
+KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, StaffMember.kind: StaffMember}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last stored version and hash of one aggregate: where the next link attaches."""
+
+    version: int
+    hash: str | None
+
+
+def load_catalogue(settings: Settings) -> Catalogue:
+    """The default catalogue, overridden by CUSTODY_CATALOGUE_FILE when set."""
+    if settings.catalogue_file is None:
+        return Catalogue.default()
+    try:
+        data = json.loads(settings.catalogue_file.read_text())
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"catalogue file {settings.catalogue_file}: {error}", field="CUSTODY_CATALOGUE_FILE") from error
+    return Catalogue.from_mapping(data)
+
+
+class CustodyLedger:
+    """Commands and queries over the signed event log."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.store = EventStore(settings)
+        self.keys = KeyStore(self.store)
+        self.meta = LedgerMeta(self.store, settings)
+        self.sessions = SigningSessions(self.clock, timedelta(minutes=settings.signing_idle_minutes))
+        self.catalogue = load_catalogue(settings)
+
+    @property
+    def kdf(self) -> KdfParameters:
+        """Argon2id cost for newly sealed keys."""
+        s = self.settings
+        return KdfParameters(s.kdf_time_cost, s.kdf_memory_kib, s.kdf_parallelism)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.store.close()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def history(self, aggregate_id: UUID) -> list[Envelope]:
+        """Every envelope of one aggregate, oldest first."""
+        return self.store.history(aggregate_id)
+
+    def load(self, aggregate_id: UUID) -> Aggregate | None:
+        """Replay one aggregate from its stored history (never from a snapshot)."""
+        return self.replay(self.history(aggregate_id))[0]
+
+    def replay(self, envelopes: list[Envelope]) -> tuple[Aggregate | None, Head]:
+        if not envelopes:
+            return None, Head(0, None)
+        kind = str(envelopes[0].body["aggregate_kind"])
+        cls = KINDS.get(kind)
+        if cls is None:
+            raise InvalidInput(f"stored aggregate kind {kind!r} is unknown to this version", field="aggregate_kind")
+        aggregate = cls.replay(envelopes[0].aggregate_id, (envelope.to_record() for envelope in envelopes))
+        return aggregate, Head(envelopes[-1].version, envelopes[-1].hash)
+
+    def actor(self, username: str) -> tuple[Actor, StaffMember]:
+        """The registered staff member behind a username."""
+        member = self.load(staff_id_for(username))
+        if not isinstance(member, StaffMember):
+            raise NotFound(f"no staff member is registered as {username!r}", field="user")
+        return Actor(user_id=member.username, name=member.name, role=member.role), member
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def record(
+        self,
+        event_type: str,
+        aggregate_id: UUID,
+        payload: Mapping[str, Any],
+        *,
+        user: str,
+        meaning: str | None,
+        password: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Record one step: check it, sign every resulting event as ``user``, store all or nothing.
+
+        A refused identity check is itself recorded (signed by the same user) before
+        the refusal is raised, so near misses reach the audit trail.
+        """
+        actor, member = self.actor(user)
+        now = self.clock.now()
+        ctx = Context(
+            actor=actor,
+            occurred_at=occurred_at if occurred_at is not None else now,
+            now=now,
+            meaning=_meaning(meaning),
+            catalogue=self.catalogue,
+        )
+        signer = self.signer_for(member, password)
+        heads: dict[UUID, Head] = {}
+
+        def load(target: UUID) -> Aggregate | None:
+            aggregate, head = self.replay(self.history(target))
+            heads[target] = head
+            return aggregate
+
+        try:
+            if event_type in STAFF_EVENT_TYPES:
+                new_events = decide_staff(event_type, aggregate_id, payload, ctx, load)
+            else:
+                new_events = decide(event_type, aggregate_id, payload, ctx, load)
+        except IdentityMismatch as mismatch:
+            if mismatch.safety_events:
+                self.append_signed(mismatch.safety_events, actor, signer, heads, now)
+            raise
+        return self.append_signed(new_events, actor, signer, heads, now)
+
+    def signer_for(self, member: StaffMember, password: str | None) -> KeyPair:
+        if member.role == "system":
+            return self.meta.ledger_key_pair()
+        active = member.active_keys
+        if not active:
+            raise SignatureRefused(f"{member.username} has no active signing key")
+        key_id = active[-1]
+        return self.sessions.signer(member.username, key_id, lambda: self.keys.get(key_id), password)
+
+    def append_signed(
+        self,
+        new_events: list[NewEvent],
+        actor: Actor,
+        signer: KeyPair,
+        heads: dict[UUID, Head],
+        now: datetime,
+    ) -> list[Envelope]:
+        envelopes = []
+        for event in new_events:
+            head = heads.get(event.aggregate_id)
+            if head is None:
+                head = self.replay(self.history(event.aggregate_id))[1]
+            body = event_body(
+                ledger_id=self.meta.ledger_id(),
+                aggregate_id=event.aggregate_id,
+                aggregate_kind=event.aggregate_kind,
+                version=head.version + 1,
+                event_type=event.type,
+                payload=event.payload,
+                occurred_at=event.occurred_at,
+                recorded_at=now,
+                actor=actor,
+                meaning=str(event.meaning),
+                prev_hash=head.hash,
+                key_id=signer.key_id,
+            )
+            envelope = seal(body, signer)
+            heads[event.aggregate_id] = Head(envelope.version, envelope.hash)
+            envelopes.append(envelope)
+        self.store.append(envelopes)
+        return envelopes
+
+
+def _meaning(value: str | None) -> Meaning | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Meaning(value)
+    except ValueError:
+        raise InvalidInput(
+            f"meaning {value!r} is not a signature meaning; use one of {', '.join(m.value for m in Meaning)}",
+            field="meaning",
+            rule="meaning_not_allowed",
+        ) from None

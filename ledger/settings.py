@@ -1,0 +1,58 @@
+"""The one settings object: read from the environment (``CUSTODY_*``), documented in the README."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the ledger lives and how it behaves; every field has a sane default."""
+
+    model_config = SettingsConfigDict(env_prefix="CUSTODY_", extra="ignore")
+
+    home: Path = Field(default=Path(".custody"), description="Keys, master secret and the default SQLite file.")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user[:password]@host[:port]/db[?schema=S]; unset means SQLite in CUSTODY_HOME.",
+    )
+    facility: str = Field(default="F9999", description="ISBT 128 facility identification number (FIN) of this site.")
+    signing_idle_minutes: float = Field(
+        default=10.0, description="Within this idle period a signer is not asked for the password again."
+    )
+    kdf_time_cost: int = 3
+    kdf_memory_kib: int = 65536
+    kdf_parallelism: int = 4
+    catalogue_file: Path | None = Field(default=None, description="JSON file overriding the product catalogue.")
+    verify_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    lock_timeout_seconds: int = 5
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file used when no database URL is configured."""
+        return self.home / "custody.sqlite3"
+
+    @property
+    def backend(self) -> str:
+        """'postgresql' or 'sqlite'."""
+        return "postgresql" if self.database_url else "sqlite"
+
+
+def postgres_parts(url: str) -> dict[str, str]:
+    """Split a postgresql:// URL into the parts eventsourcing and yoyo need."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
+        raise ValueError(f"CUSTODY_DATABASE_URL must start with postgresql:// (got {parsed.scheme!r})")
+    query = parse_qs(parsed.query)
+    return {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": str(parsed.port or 5432),
+        "user": unquote(parsed.username or "postgres"),
+        "password": unquote(parsed.password or ""),
+        "dbname": (parsed.path or "/").lstrip("/") or "postgres",
+        "schema": query.get("schema", ["public"])[0],
+    }

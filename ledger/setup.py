@@ -1,0 +1,149 @@
+"""Bringing a ledger to life and enrolling the people who sign in it.
+
+``initialise`` is idempotent: run twice, it changes nothing the second time.
+The genesis events register the ledger itself as a signer, self-signed by the
+ledger key whose public half is written to CUSTODY_HOME/ledger.pub — the trust
+anchor a verifier is given.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from dataclasses import dataclass, field
+
+from domain.errors import InvalidInput, NotFound
+from domain.events import Actor, Context, Meaning, NewEvent
+from domain.staff import StaffMember, decide_staff, staff_id_for
+from ledger.envelope import Envelope
+from ledger.keys import KeyPair, seal_key
+from ledger.ledger_meta import LEDGER_USER
+from ledger.migrate import apply_migrations
+from ledger.secrets import ensure_master_secret
+from ledger.service import CustodyLedger, Head
+
+MIN_PASSWORD_LENGTH = 8
+LEDGER_PUBLIC_KEY_FILE = "ledger.pub"
+
+
+@dataclass
+class InitReport:
+    """What ``initialise`` did (so `custody init` can say it)."""
+
+    migrations: list[str] = field(default_factory=list)
+    created_master_secret: bool = False
+    created_ledger: bool = False
+    created_admin: bool = False
+    ledger_id: str = ""
+    ledger_key_id: str = ""
+
+
+def check_password(password: str, field_name: str = "password") -> None:
+    """Refuse passwords too short to protect a signing key."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"{field_name} must have at least {MIN_PASSWORD_LENGTH} characters", field=field_name, rule="password_length"
+        )
+
+
+def initialise(ledger: CustodyLedger, admin_password: str, admin_name: str = "Administrator") -> InitReport:
+    """Migrations, master secret, ledger key and genesis events, and an admin: each only if missing."""
+    settings = ledger.settings
+    report = InitReport()
+    report.migrations = apply_migrations(settings)
+    ledger.store.after_migrations()
+    report.created_master_secret = ensure_master_secret(settings.home)
+    if ledger.meta.get("ledger_key_id") is None:
+        _create_ledger_key(ledger)
+        report.created_ledger = True
+    if ledger.load(staff_id_for(LEDGER_USER)) is None:
+        _record_genesis(ledger)
+    report.ledger_id = ledger.meta.ledger_id()
+    report.ledger_key_id = ledger.meta.ledger_key_id()
+    pub = ledger.meta.ledger_key_pair().public_key
+    (settings.home / LEDGER_PUBLIC_KEY_FILE).write_text(base64.b64encode(pub).decode() + "\n")
+    if ledger.load(staff_id_for("admin")) is None:
+        check_password(admin_password, "admin password")
+        register_staff(ledger, "admin", admin_name, "admin", admin_password, registrar=LEDGER_USER)
+        report.created_admin = True
+    return report
+
+
+def _create_ledger_key(ledger: CustodyLedger) -> None:
+    pair = KeyPair.generate()
+    ledger.keys.put(LEDGER_USER, ledger.meta.seal_ledger_key(pair), ledger.clock.now())
+    ledger.meta.put("ledger_id", str(uuid.uuid4()))
+    ledger.meta.put("ledger_key_id", pair.key_id)
+
+
+def _record_genesis(ledger: CustodyLedger) -> None:
+    """The ledger registers itself and its key, self-signed: the root of the key history."""
+    pair = ledger.meta.ledger_key_pair()
+    actor = Actor(user_id=LEDGER_USER, name="Custody Ledger", role="system")
+    staff_id = staff_id_for(LEDGER_USER)
+    now = ledger.clock.now()
+    events = _registration_events(staff_id, LEDGER_USER, "Custody Ledger", "system", pair, actor, now, None)
+    ledger.append_signed(events, actor, pair, {staff_id: Head(0, None)}, now)
+
+
+def _registration_events(
+    staff_id: uuid.UUID,
+    username: str,
+    name: str,
+    role: str,
+    pair: KeyPair,
+    actor: Actor,
+    now: datetime,
+    existing: StaffMember | None,
+) -> list[NewEvent]:
+    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
+    state: dict[uuid.UUID, StaffMember | None] = {staff_id: existing}
+    events = decide_staff(
+        "StaffMemberRegistered", staff_id, {"username": username, "name": name, "role": role}, ctx, state.get
+    )
+    registered = StaffMember(staff_id)
+    registered.username, registered.name, registered.role = username, name, role
+    key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
+    events += decide_staff("SigningKeyRegistered", staff_id, key, ctx, {staff_id: registered}.get)
+    return events
+
+
+def register_staff(
+    ledger: CustodyLedger,
+    username: str,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    registrar: str,
+    registrar_password: str | None = None,
+) -> list[Envelope]:
+    """Create a person's key pair, seal it under their password, and record who they are."""
+    check_password(password)
+    actor, member = ledger.actor(registrar)
+    signer = ledger.signer_for(member, registrar_password)
+    staff_id = staff_id_for(username)
+    existing, head = ledger.replay(ledger.history(staff_id))
+    if existing is not None:
+        raise InvalidInput(f"staff member {username!r} is already registered", field="username", rule="already_exists")
+    pair = KeyPair.generate()
+    now = ledger.clock.now()
+    events = _registration_events(staff_id, username, name, role, pair, actor, now, None)
+    ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
+    return ledger.append_signed(events, actor, signer, {staff_id: head}, now)
+
+
+def revoke_key(ledger: CustodyLedger, username: str, reason: str, *, by: str, password: str | None = None) -> list[Envelope]:
+    """Revoke a person's active key: their later signatures with it will fail verification."""
+    member = ledger.load(staff_id_for(username))
+    if not isinstance(member, StaffMember) or not member.active_keys:
+        raise NotFound(f"{username!r} has no active key", field="username")
+    return ledger.record(
+        "SigningKeyRevoked",
+        member.id,
+        {"key_id": member.active_keys[-1], "reason": reason},
+        user=by,
+        meaning="approved",
+        password=password,
+    )

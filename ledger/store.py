@@ -1,0 +1,211 @@
+"""Persistence through ``eventsourcing``: one application recorder, SQLite or PostgreSQL.
+
+The ledger's events are stored by an ``eventsourcing`` ``Application`` whose
+mapper writes each envelope's canonical bytes as the stored state, unchanged:
+what is hashed and signed is exactly what is on disk, and nothing is encoded
+twice. Migrations own every table (``CREATE_TABLE=n``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent, Transcoder
+
+from ledger.envelope import Envelope, EnvelopeError
+from ledger.settings import Settings, postgres_parts
+
+APPLICATION_NAME = "Custody"
+
+
+class ConcurrentChange(Exception):
+    """Someone else recorded a step on the same aggregate first: reload and try again."""
+
+    rule = "concurrent_change"
+
+
+@dataclass(frozen=True)
+class SignedEvent:
+    """An envelope as eventsourcing sees a domain event (id, version, and opaque state)."""
+
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+class EnvelopeMapper(Mapper[UUID]):
+    """Stores the envelope's canonical bytes as they are; the topic is the event type."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """Hand the signed bytes to the recorder without re-encoding them."""
+        assert isinstance(domain_event, SignedEvent)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=domain_event.topic,
+            state=domain_event.state,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        """Wrap stored bytes back; decoding and checking is the caller's choice."""
+        originator_id = stored_event.originator_id
+        return SignedEvent(
+            originator_id=originator_id if isinstance(originator_id, UUID) else UUID(originator_id),
+            originator_version=stored_event.originator_version,
+            topic=stored_event.topic,
+            state=stored_event.state,
+        )
+
+
+class CustodyApplication(Application[UUID]):
+    """The eventsourcing application that holds the custody event log."""
+
+    name = APPLICATION_NAME
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Use the envelope mapper so stored bytes are the signed bytes."""
+        return EnvelopeMapper(transcoder=self.construct_transcoder())
+
+    def construct_transcoder(self) -> Transcoder:
+        """The default transcoder (unused by the envelope mapper, kept for followers)."""
+        return super().construct_transcoder()
+
+
+def eventsourcing_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:
+    """Translate our settings into the environment eventsourcing reads."""
+    env = {"CREATE_TABLE": "y" if create_table else "n", "IS_SNAPSHOTTING_ENABLED": "n"}
+    if settings.database_url:
+        parts = postgres_parts(settings.database_url)
+        env.update(
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": parts["dbname"],
+                "POSTGRES_HOST": parts["host"],
+                "POSTGRES_PORT": parts["port"],
+                "POSTGRES_USER": parts["user"],
+                "POSTGRES_PASSWORD": parts["password"],
+                "POSTGRES_SCHEMA": parts["schema"],
+                "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+                "POSTGRES_CONNECT_TIMEOUT": "5",
+                "POSTGRES_PRE_PING": "y",
+            }
+        )
+    else:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        env.update(
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(settings.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+            }
+        )
+    return env
+
+
+def parse_envelope(state: bytes) -> Envelope:
+    """Decode stored bytes for replay, without verifying (the verifier does that)."""
+    try:
+        outer = json.loads(state)
+        return Envelope(body=outer["body"], hash=outer["hash"], signature=outer["signature"], stored=bytes(state))
+    except (ValueError, KeyError, TypeError) as error:
+        raise EnvelopeError(f"undecodable record: {error}") from error
+
+
+class EventStore:
+    """Append envelopes atomically, read one aggregate's history, scan the whole log."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = CustodyApplication(env=eventsourcing_env(settings))
+        self.recorder = self.app.recorder
+
+    @property
+    def backend(self) -> str:
+        """'postgresql' or 'sqlite'."""
+        return self.settings.backend
+
+    def after_migrations(self) -> None:
+        """Let the PostgreSQL recorder find the composite type a migration just created."""
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        if self.backend == "postgresql" and datastore is not None:
+            datastore.register_type_adapters()
+
+    def append(self, envelopes: Sequence[Envelope]) -> list[int]:
+        """Store envelopes in one transaction; ``ConcurrentChange`` if a version is taken."""
+        events = [
+            SignedEvent(envelope.aggregate_id, envelope.version, envelope.type, envelope.stored)
+            for envelope in envelopes
+        ]
+        try:
+            recordings = self.app.save(*events)
+        except IntegrityError as error:
+            raise ConcurrentChange(
+                "another step was recorded on this product at the same moment; reload it and try again"
+            ) from error
+        return [recording.notification.id for recording in recordings]
+
+    def history(self, aggregate_id: UUID) -> list[Envelope]:
+        """Every envelope of one aggregate, in version order."""
+        return [parse_envelope(stored.state) for stored in self.recorder.select_events(aggregate_id)]
+
+    def stored_history(self, aggregate_id: UUID) -> Sequence[StoredEvent]:
+        """The raw stored rows of one aggregate (for verification and export)."""
+        return self.recorder.select_events(aggregate_id)
+
+    def scan(self, start: int = 1, batch: int = 1000, topics: Sequence[str] = ()) -> Iterator[Notification]:
+        """Every stored row in log order, read in batches."""
+        position = start
+        while True:
+            rows = self.recorder.select_notifications(position, batch, topics=topics)
+            if not rows:
+                return
+            yield from rows
+            position = rows[-1].id + 1
+
+    def size(self) -> int:
+        """The position of the last stored event (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    @contextmanager
+    def side_transaction(self) -> Iterator[SideCursor]:
+        """A transaction on the same database, for the side tables (keys, identities, meta)."""
+        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=True) as cursor:
+            if self.backend == "postgresql":
+                cursor.execute("SELECT set_config('search_path', %s, true)", (datastore.schema or "public",))
+            yield SideCursor(cursor, self.backend)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.app.close()
+
+
+class SideCursor:
+    """A cursor that speaks one parameter style (``%s``) on both backends."""
+
+    def __init__(self, cursor: Any, backend: str) -> None:
+        self.cursor = cursor
+        self.backend = backend
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+        if self.backend == "sqlite":
+            sql = sql.replace("%s", "?")
+        self.cursor.execute(sql, tuple(params))
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        """All rows as dicts."""
+        rows = self.cursor.fetchall()
+        return [dict(row) for row in rows]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        """One row as a dict, or None."""
+        row = self.cursor.fetchone()
+        return None if row is None else dict(row)
