@@ -1,0 +1,131 @@
+"""`custody`: the command line for people and scripts.
+
+Exit codes: 0 success; 1 verification found a problem; 2 the input or a rule
+refused the command (nothing was stored); 3 the ledger is not initialised or
+its store is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.errors import CustodyError
+from eventsourcing.persistence import OperationalError
+from ledger.ledger_meta import NotInitialised
+from ledger.secrets import MissingSecret
+from ledger.settings import Settings
+from ledger.signing_session import SignatureRefused
+from ledger.store import ConcurrentChange
+
+from api import cli_commands
+from api.passwords import PasswordUnavailable
+
+EXIT_REFUSED = 2
+EXIT_UNAVAILABLE = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="custody",
+        description="Signed, event-sourced chain of identity and custody for cell-therapy products.",
+        epilog="Configuration: CUSTODY_HOME (keys, default SQLite file; default ./.custody), "
+        "CUSTODY_DATABASE_URL (postgresql://…; unset means SQLite). See README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="create the store, run migrations, create the ledger key and an admin")
+    init.add_argument("--admin-name", default="Administrator", help="printed name of the first administrator")
+    init.add_argument("--password-stdin", action="store_true", help="read the admin password from standard input")
+    init.set_defaults(handler=cli_commands.init)
+
+    demo = sub.add_parser("demo", help="record a realistic demonstration data set through the normal commands")
+    demo.add_argument("--json", action="store_true", help="print one JSON object: products, patients, users")
+    demo.add_argument("--if-empty", action="store_true", help="only record when the ledger holds no product yet")
+    demo.set_defaults(handler=cli_commands.demo)
+
+    verify = sub.add_parser("verify", help="replay every event and check hashes, links and signatures")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--trust", metavar="FILE", help="ledger public key file to trust (default CUSTODY_HOME/ledger.pub)")
+    verify.add_argument("--strict", action="store_true", help="also re-canonicalise every body (RFC 8785)")
+    verify.add_argument("--workers", type=int, help="verification threads (default: number of cores)")
+    verify.set_defaults(handler=cli_commands.verify)
+
+    show = sub.add_parser("show", help="a product's state and signed history")
+    show.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI (as printed or scanned)")
+    show.add_argument("--json", action="store_true", help="print state and envelopes as JSON")
+    show.set_defaults(handler=cli_commands.show)
+
+    record = sub.add_parser("record", help="record one signed step (event) on a product, shipment or batch")
+    record.add_argument("type", metavar="EVENT_TYPE", help="e.g. ApheresisCollected (see `custody event-types`)")
+    record.add_argument("aggregate", metavar="ID", help="the product (UUID or COI), shipment or batch id")
+    record.add_argument("--user", required=True, help="who signs")
+    record.add_argument("--meaning", help="meaning of the signature: performed, verified, witnessed, released…")
+    record.add_argument("--payload", default="{}", help="JSON object, or @file.json")
+    record.add_argument("--occurred-at", help="when it physically happened (ISO 8601 with offset; default now)")
+    record.add_argument("--password-stdin", action="store_true", help="read the signer's password from stdin")
+    record.add_argument("--json", action="store_true", help="print the stored envelopes as JSON")
+    record.set_defaults(handler=cli_commands.record)
+
+    types = sub.add_parser("event-types", help="list the event types, who may record them and their fields")
+    types.add_argument("--json", action="store_true")
+    types.set_defaults(handler=cli_commands.event_types)
+
+    staff = sub.add_parser("staff", help="register staff and revoke their keys (administrators)")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = staff_sub.add_parser("add", help="register a person with a new signing key sealed by their password")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="printed name, as shown beside each signature")
+    add.add_argument("--role", required=True, help="nurse, physician, pharmacist, qp, courier, sponsor, auditor, admin")
+    add.add_argument("--by", default="admin", help="the administrator who registers them")
+    add.set_defaults(handler=cli_commands.staff_add)
+    revoke = staff_sub.add_parser("revoke-key", help="revoke a person's active key")
+    revoke.add_argument("username")
+    revoke.add_argument("--reason", required=True)
+    revoke.add_argument("--by", default="admin")
+    revoke.set_defaults(handler=cli_commands.staff_revoke)
+
+    bench = sub.add_parser("bench", help="measure signed vs bare append, verification and replay (JSON)")
+    bench.add_argument("--json", action="store_true", help="print one JSON line per backend")
+    bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
+    bench.add_argument(
+        "--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend"
+    )
+    bench.set_defaults(handler=cli_commands.bench)
+    return parser
+
+
+def _fail(message: str, code: int, as_json: bool, details: dict[str, Any] | None = None) -> int:
+    if as_json:
+        print(json.dumps({"error": message, **(details or {})}))
+    else:
+        print(f"custody: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, run, and turn every expected failure into a clear message and exit code."""
+    args = build_parser().parse_args(argv)
+    as_json = bool(getattr(args, "json", False))
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        return handler(args, Settings())
+    except CustodyError as error:
+        suffix = f" [field: {error.field}; rule: {error.rule}]" if error.field else f" [rule: {error.rule}]"
+        return _fail(error.message + suffix, EXIT_REFUSED, as_json, error.to_dict())
+    except (SignatureRefused, ConcurrentChange, PasswordUnavailable) as error:
+        return _fail(str(error), EXIT_REFUSED, as_json, {"rule": getattr(error, "rule", "refused")})
+    except (NotInitialised, MissingSecret) as error:
+        return _fail(str(error), EXIT_UNAVAILABLE, as_json)
+    except OperationalError as error:
+        return _fail(f"the database is unreachable: {error}", EXIT_UNAVAILABLE, as_json)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing partial was stored", 130, as_json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

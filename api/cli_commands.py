@@ -1,0 +1,277 @@
+"""The handlers behind each `custody` subcommand: translate arguments, call the ledger, print."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import json
+import secrets
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.errors import InvalidInput, NotFound
+from domain.identifiers import parse_coi, product_id_for
+from domain.registry import EVENT_TYPES
+from ledger.clock import parse_instant
+from ledger.migrate import apply_migrations
+from ledger.service import CustodyLedger
+from ledger.settings import Settings
+from ledger.setup import initialise, register_staff, revoke_key
+from ledger.verifier import VerifyOptions, verify_store
+
+from api.passwords import read_password
+from api.render import aggregate_summary, event_line, jsonable
+
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+
+
+def open_ledger(settings: Settings) -> CustodyLedger:
+    """The ledger of the configured store (initialised by `custody init`)."""
+    return CustodyLedger(settings)
+
+
+def resolve_id(reference: str, field: str = "id") -> UUID:
+    """A UUID as given, or the product id derived from a COI (printed, scanned or eye-readable)."""
+    try:
+        return UUID(reference)
+    except ValueError:
+        pass
+    try:
+        return product_id_for(parse_coi(reference, field=field))
+    except InvalidInput as error:
+        raise InvalidInput(f"{reference!r} is neither a UUID nor a valid COI: {error.message}", field=field) from None
+
+
+def init(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody init`: idempotent set-up of store, migrations, ledger key and first admin."""
+    apply_migrations(settings)
+    ledger = open_ledger(settings)
+    try:
+        password, generated = _admin_password(args, settings, ledger)
+        report = initialise(ledger, password, args.admin_name)
+    finally:
+        ledger.close()
+    where = settings.database_url.split("@")[-1] if settings.database_url else str(settings.sqlite_path)
+    print(f"store: {settings.backend} ({where})")
+    print(f"migrations applied now: {', '.join(report.migrations) or 'none (up to date)'}")
+    print(f"ledger {report.ledger_id}, key {report.ledger_key_id} ({'created' if report.created_ledger else 'existing'})")
+    print(f"trust anchor for verifiers: {settings.home / 'ledger.pub'}")
+    if report.created_admin:
+        hint = f" (generated; saved in {settings.home / ADMIN_PASSWORD_FILE}, mode 0600)" if generated else ""
+        print(f"administrator 'admin' registered{hint}")
+    else:
+        print("administrator 'admin' already registered")
+    return 0
+
+
+def _admin_password(args: argparse.Namespace, settings: Settings, ledger: CustodyLedger) -> tuple[str, bool]:
+    from domain.staff import staff_id_for
+
+    if ledger.store.size() and ledger.load(staff_id_for("admin")) is not None:
+        return "", False
+    if args.password_stdin or sys.stdin.isatty():
+        return read_password("new admin password: ", env_var="CUSTODY_ADMIN_PASSWORD", from_stdin=args.password_stdin), False
+    import os
+
+    if os.environ.get("CUSTODY_ADMIN_PASSWORD"):
+        return os.environ["CUSTODY_ADMIN_PASSWORD"], False
+    password = secrets.token_urlsafe(18)
+    path = settings.home / ADMIN_PASSWORD_FILE
+    settings.home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return password, True
+
+
+def _progress(done: int, total: int) -> None:
+    percent = 100 * done / total if total else 100.0
+    print(f"\rverifying {done}/{total} events ({percent:.0f}%)", end="", file=sys.stderr, flush=True)
+
+
+def _trusted_keys(args: argparse.Namespace, settings: Settings) -> set[bytes] | None:
+    path = Path(args.trust) if args.trust else settings.home / "ledger.pub"
+    if not path.exists():
+        if args.trust:
+            raise InvalidInput(f"trust file {path} does not exist", field="--trust")
+        return None
+    return {base64.b64decode(line.strip()) for line in path.read_text().splitlines() if line.strip()}
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody verify`: exit 0 when intact, 1 with every failure named otherwise."""
+    ledger = open_ledger(settings)
+    try:
+        trusted = _trusted_keys(args, settings)
+        options = VerifyOptions(
+            trusted=trusted,
+            ledger_id=ledger.meta.ledger_id(),
+            workers=args.workers or settings.verify_workers,
+            strict=args.strict,
+            progress=_progress if sys.stderr.isatty() and not args.json else None,
+        )
+        report = verify_store(ledger.store, options)
+    finally:
+        ledger.close()
+    if options.progress:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps({**report.to_json(), "trust_anchor": trusted is not None}))
+    else:
+        if trusted is None:
+            print("warning: no trust anchor (ledger.pub) given: the genesis key was accepted as found", file=sys.stderr)
+        for failure in report.failures:
+            print(
+                f"FAIL position {failure.position} aggregate {failure.aggregate_id} version {failure.version}: "
+                f"{failure.reason}: {failure.detail}"
+            )
+        verdict = "intact" if report.intact else f"{len(report.failures)} failure(s)"
+        print(f"verified {report.events} events in {report.aggregates} aggregates: {verdict}")
+    return 0 if report.intact else 1
+
+
+def show(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody show`: a product's current state and its signed history."""
+    ledger = open_ledger(settings)
+    try:
+        aggregate_id = resolve_id(args.product, "product")
+        history = ledger.history(aggregate_id)
+        if not history:
+            raise NotFound(f"no product, shipment or batch has the id {args.product}", field="product")
+        aggregate = ledger.replay(history)[0]
+    finally:
+        ledger.close()
+    assert aggregate is not None
+    summary = aggregate_summary(aggregate)
+    if args.json:
+        print(json.dumps({"id": str(aggregate_id), "state": summary, "events": [e.to_json() for e in history]}))
+        return 0
+    print(f"{summary['kind']} {aggregate_id}")
+    for key in ("coi", "product_kind", "product_code", "state", "patient_pseudonym", "location", "lot"):
+        if summary.get(key) not in (None, "", {}):
+            print(f"  {key}: {summary[key]}")
+    holds = [name for name in ("quarantined", "suspended", "recalled") if summary.get(name)]
+    print(f"  holds: {', '.join(holds) or 'none'}")
+    print("history:")
+    for envelope in history:
+        print("  " + event_line(envelope))
+    return 0
+
+
+def _payload(text: str) -> dict[str, Any]:
+    raw = Path(text[1:]).read_text() if text.startswith("@") else text
+    try:
+        payload = json.loads(raw)
+    except ValueError as error:
+        raise InvalidInput(f"--payload is not valid JSON: {error}", field="payload") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("--payload must be a JSON object", field="payload")
+    return payload
+
+
+def _occurred_at(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise InvalidInput(f"--occurred-at {text!r}: {error}; give ISO 8601 with an offset", field="occurred_at") from None
+
+
+def record(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody record`: one signed step, refused as a whole or stored as a whole."""
+    payload = _payload(args.payload)
+    occurred_at = _occurred_at(args.occurred_at)
+    aggregate_id = resolve_id(args.aggregate, "id")
+    password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD", from_stdin=args.password_stdin)
+    ledger = open_ledger(settings)
+    try:
+        envelopes = ledger.record(
+            args.type, aggregate_id, payload, user=args.user, meaning=args.meaning, password=password,
+            occurred_at=occurred_at,
+        )
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps([envelope.to_json() for envelope in envelopes]))
+    else:
+        for envelope in envelopes:
+            print("recorded " + event_line(envelope))
+    return 0
+
+
+def event_types(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody event-types`: what can be recorded, by whom, with which fields."""
+    rows = []
+    for spec in sorted(EVENT_TYPES.values(), key=lambda s: (s.kind, s.name)):
+        fields = [f.name for f in dataclasses.fields(spec.payload)]
+        rows.append(
+            {
+                "type": spec.name,
+                "kind": spec.kind,
+                "meanings": [m.value for m in spec.meanings],
+                "roles": sorted(r.value for r in spec.roles),
+                "fields": fields,
+                "derived_from": spec.derived_from,
+                "description": spec.description,
+            }
+        )
+    if args.json:
+        print(json.dumps(jsonable(rows)))
+    else:
+        for row in rows:
+            derived = f" (recorded with {row['derived_from']})" if row["derived_from"] else ""
+            print(f"{row['kind']:<9} {row['type']:<30} {', '.join(row['meanings'])}{derived}")
+            print(f"          {row['description']}")
+    return 0
+
+
+def staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody staff add`: the registrar signs; the new person's key is sealed by their password."""
+    registrar_password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
+    password = read_password(f"new password for {args.username}: ", env_var="CUSTODY_NEW_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        envelopes = register_staff(
+            ledger, args.username, args.name, args.role, password, registrar=args.by,
+            registrar_password=registrar_password,
+        )
+    finally:
+        ledger.close()
+    print(f"registered {args.username} ({args.role}) with key {envelopes[-1].body['payload']['key_id']}")
+    return 0
+
+
+def staff_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody staff revoke-key`: later signatures with that key fail verification."""
+    password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        envelopes = revoke_key(ledger, args.username, args.reason, by=args.by, password=password)
+    finally:
+        ledger.close()
+    print(f"revoked key {envelopes[0].body['payload']['key_id']} of {args.username}")
+    return 0
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody demo`: a realistic data set recorded through the ordinary commands."""
+    from api.demo import record_demo
+
+    return record_demo(settings, as_json=args.json, if_empty=args.if_empty)
+
+
+def bench(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody bench`: one JSON line per backend, measured as ratios within the run."""
+    from ledger.bench import run_bench, scratch_settings
+
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend or settings.backend]
+    for backend in backends:
+        with scratch_settings(backend, settings.database_url) as scratch:
+            figures = run_bench(scratch, events=args.events)
+        print(json.dumps(figures) if args.json else "  ".join(f"{k}={v}" for k, v in figures.items()))
+    return 0

@@ -1,0 +1,247 @@
+"""The product catalogue: per-product limits the custody rules read, never constants in the rules.
+
+Storage temperature, thaw-to-infusion window, lymphodepletion-to-infusion window, fresh shipping
+windows, collection age and bag count differ between products and sites. ``Catalogue.default()``
+carries the figures of domain.md's table; a site overrides or extends them from its configuration
+file with ``Catalogue.from_mapping``. Every figure is validated with the exact setting named
+("catalogue.KYMRIAH.thaw_to_infusion_min") so a bad configuration is refused at start-up, not
+discovered at the bedside.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, cast
+
+from domain.errors import InvalidInput
+
+ProductKind = Literal["car_t", "msc"]
+KINDS: tuple[ProductKind, ...] = ("car_t", "msc")
+_DEFAULT_BAGS_MAX: dict[ProductKind, int] = {"car_t": 3, "msc": 1}
+_REQUIRED_FOR_NEW = ("name", "kind", "storage_max_c", "thaw_to_infusion_min", "lymphodepletion_days")
+
+
+def _refuse(path: str, message: str, rule: str) -> InvalidInput:
+    """Build the error for one configuration setting, named by its full path."""
+    return InvalidInput(f"{path} {message}", field=path, rule=rule)
+
+
+def _got(value: object) -> str:
+    """Describe a wrong value and its type for the message."""
+    return f"got {value!r} ({type(value).__name__})"
+
+
+def _is_number(value: object) -> bool:
+    """True for int or float but not bool (JSON true is not a temperature)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    """True for int but not bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _code(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\S+", value):
+        raise _refuse(
+            "catalogue", f"product code must be text without spaces, {_got(value)}", "catalogue_wrong_type"
+        )
+    return value
+
+
+def _text(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _refuse(path, f"must be non-empty text, {_got(value)}", "catalogue_wrong_type")
+    return value.strip()
+
+
+def _kind(value: object, path: str) -> ProductKind:
+    if value not in KINDS:
+        raise _refuse(path, f"must be one of {', '.join(KINDS)}, {_got(value)}", "catalogue_wrong_type")
+    return value
+
+
+def _temperature(value: object, path: str) -> float | None:
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise _refuse(path, f"must be a temperature in °C or null, {_got(value)}", "catalogue_wrong_type")
+    number = float(cast(float, value))
+    if not math.isfinite(number) or not -273.15 <= number <= 40.0:
+        raise _refuse(path, f"must be between -273.15 and 40 °C, {_got(value)}", "catalogue_out_of_range")
+    return number
+
+
+def _minutes(value: object, path: str) -> int | None:
+    if value is None:
+        return None
+    if not _is_int(value):
+        raise _refuse(
+            path, f"must be a whole number of minutes or null, {_got(value)}", "catalogue_wrong_type"
+        )
+    if not 1 <= cast(int, value) <= 24 * 60:
+        raise _refuse(path, f"must be between 1 and 1440 minutes, {_got(value)}", "catalogue_out_of_range")
+    return cast(int, value)
+
+
+def _day_range(value: object, path: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2 or not all(_is_int(v) for v in value):
+        raise _refuse(path, f"must be [min, max] whole days or null, {_got(value)}", "catalogue_wrong_type")
+    low, high = cast(int, value[0]), cast(int, value[1])
+    if not 0 <= low <= high:
+        raise _refuse(path, f"must have 0 <= min <= max, {_got(value)}", "catalogue_out_of_range")
+    return (low, high)
+
+
+def _hours(value: object, path: str) -> float:
+    if not _is_number(value):
+        raise _refuse(path, f"must be a number of hours, {_got(value)}", "catalogue_wrong_type")
+    number = float(cast(float, value))
+    if not math.isfinite(number) or number <= 0:
+        raise _refuse(path, f"must be a positive number of hours, {_got(value)}", "catalogue_out_of_range")
+    return number
+
+
+def _count(value: object, path: str) -> int:
+    if not _is_int(value):
+        raise _refuse(path, f"must be a whole number, {_got(value)}", "catalogue_wrong_type")
+    if cast(int, value) < 1:
+        raise _refuse(path, f"must be at least 1, {_got(value)}", "catalogue_out_of_range")
+    return cast(int, value)
+
+
+_SETTINGS: dict[str, Callable[[object, str], object]] = {
+    "name": _text,
+    "kind": _kind,
+    "storage_max_c": _temperature,
+    "thaw_to_infusion_min": _minutes,
+    "lymphodepletion_days": _day_range,
+    "fresh_shipping_window_h": _hours,
+    "fresh_room_temperature_window_h": _hours,
+    "collection_max_age_days": _count,
+    "bags_max": _count,
+}
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One product's limits; None means no catalogue limit (the protocol or label governs)."""
+
+    code: str
+    name: str
+    kind: ProductKind
+    storage_max_c: float | None
+    thaw_to_infusion_min: int | None  # from thaw completion to infusion start
+    lymphodepletion_days: tuple[int, int] | None  # (min, max) days, end of lymphodepletion → infusion
+    fresh_shipping_window_h: float = 30.0  # fresh apheresis at 2–8 °C in a validated box
+    fresh_room_temperature_window_h: float = 18.0  # fresh apheresis at room temperature
+    collection_max_age_days: int = 270  # apheresis older than ~9 months at manufacture is out of spec
+    bags_max: int = 3
+
+    def __post_init__(self) -> None:
+        _code(self.code)
+        for name, check in _SETTINGS.items():
+            object.__setattr__(self, name, check(getattr(self, name), f"catalogue.{self.code}.{name}"))
+
+
+_DEFAULT_ENTRIES = (
+    # tisagenlecleucel: ≤ −120 °C; infuse within 30 min of thaw completion; 2–14 days after lymphodepletion.
+    CatalogueEntry("KYMRIAH", "Kymriah (tisagenlecleucel)", "car_t", -120.0, 30, (2, 14)),
+    # brexucabtagene autoleucel: ≤ −150 °C; start within 30 min (stable ≤ 3 h at room temperature).
+    CatalogueEntry("TECARTUS", "Tecartus (brexucabtagene autoleucel)", "car_t", -150.0, 30, None),
+    # lisocabtagene maraleucel: storage per label (None); ≤ 2 h; 2–7 days.
+    CatalogueEntry("BREYANZI", "Breyanzi (lisocabtagene maraleucel)", "car_t", None, 120, (2, 7)),
+    # idecabtagene vicleucel: ≤ −130 °C; label counts ≤ 1 h from the START of thaw; 2 days (up to 7).
+    CatalogueEntry("ABECMA", "Abecma (idecabtagene vicleucel)", "car_t", -130.0, 60, (2, 7)),
+    # ciltacabtagene autoleucel: storage per label (None); ≤ 2.5 h; 2–4 days.
+    CatalogueEntry("CARVYKTI", "Carvykti (ciltacabtagene autoleucel)", "car_t", None, 150, (2, 4)),
+    # Academic anti-CD19 CAR-T in a trial: PLACEHOLDER figures; the protocol defines them, override per site.
+    CatalogueEntry("ACADEMIC-CD19", "Academic anti-CD19 CAR-T (trial)", "car_t", -150.0, 60, (2, 14)),
+    # Allogeneic MSC bank batch: PLACEHOLDER figures; the protocol defines them. One bag per dose.
+    CatalogueEntry("MSC-BANK", "Mesenchymal stromal cells (bank batch)", "msc", -150.0, 60, None, bags_max=1),
+)
+
+
+class Catalogue:
+    """The products a site handles, looked up by their configured code."""
+
+    def __init__(self, entries: Iterable[CatalogueEntry]) -> None:
+        self._entries: dict[str, CatalogueEntry] = {}
+        for entry in entries:
+            if entry.code in self._entries:
+                raise _refuse(f"catalogue.{entry.code}", "appears twice", "catalogue_duplicate_code")
+            self._entries[entry.code] = entry
+
+    @classmethod
+    def default(cls) -> Catalogue:
+        """The figures of domain.md's table, for a site that configures nothing."""
+        return cls(_DEFAULT_ENTRIES)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Mapping[str, Any]]) -> Catalogue:
+        """Override or extend the defaults from a configuration file's parsed JSON or TOML."""
+        if not isinstance(data, Mapping):
+            raise _refuse(
+                "catalogue", f"must be a table of product codes, {_got(data)}", "catalogue_wrong_type"
+            )
+        entries = dict(cls.default()._entries)
+        for code, settings in data.items():
+            _code(code)
+            path = f"catalogue.{code}"
+            if not isinstance(settings, Mapping):
+                raise _refuse(path, f"must be a table of settings, {_got(settings)}", "catalogue_wrong_type")
+            for key in settings:
+                if key not in _SETTINGS:
+                    known = ", ".join(sorted(_SETTINGS))
+                    raise _refuse(
+                        f"{path}.{key}",
+                        f"is not a catalogue setting; known: {known}",
+                        "catalogue_unknown_key",
+                    )
+            base = entries.get(code)
+            if base is None:
+                missing = [key for key in _REQUIRED_FOR_NEW if key not in settings]
+                if missing:
+                    raise _refuse(
+                        f"{path}.{missing[0]}",
+                        "is required for a new product (null where the protocol sets no limit)",
+                        "catalogue_missing_key",
+                    )
+                values: dict[str, Any] = {}
+                kind = _kind(settings["kind"], f"{path}.kind")
+                values["bags_max"] = _DEFAULT_BAGS_MAX[kind]
+            else:
+                values = {f.name: getattr(base, f.name) for f in fields(CatalogueEntry)}
+            values.update(settings)
+            values["code"] = code
+            entries[code] = CatalogueEntry(**values)
+        return cls(entries.values())
+
+    def get(self, code: str, *, field: str = "product_code") -> CatalogueEntry:
+        """The entry for a product code, refusing codes the site has not configured."""
+        entry = self._entries.get(code.strip()) if isinstance(code, str) else None
+        if entry is None:
+            raise InvalidInput(
+                f"{field} {code!r} is not in the product catalogue; known codes: {', '.join(self.codes())}",
+                field=field,
+                rule="unknown_product_code",
+            )
+        return entry
+
+    def codes(self) -> tuple[str, ...]:
+        """The configured product codes, defaults first, in a stable order."""
+        return tuple(self._entries)
+
+    def __iter__(self) -> Iterator[CatalogueEntry]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._entries

@@ -1,0 +1,292 @@
+"""TherapyProduct: one therapy event of one patient (one COI), rebuilt from its recorded facts.
+
+The state says where the product is in the custody chain; the holds (quarantine,
+identity-mismatch suspension) and flags (recalled, exceptional release) are kept
+apart from it because they can fall on a product at any step. Rules live in
+product_rules and product_exception_rules; this module only folds facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.aggregate import Aggregate
+from domain.events import EventRecord
+from domain.payloads import parse_time
+
+
+class ProductState(StrEnum):
+    """Where the product stands in the custody chain."""
+
+    ENROLLED = "enrolled"
+    COLLECTED = "collected"
+    IN_TRANSIT = "in_transit"
+    RECEIVED_AT_MANUFACTURER = "received_at_manufacturer"
+    MANUFACTURING = "manufacturing"
+    MANUFACTURED = "manufactured"
+    MANUFACTURING_FAILED = "manufacturing_failed"
+    QC_IN_SPEC = "qc_in_spec"
+    QC_OUT_OF_SPEC = "qc_out_of_spec"
+    RELEASED = "released"
+    RECEIVED_AT_PHARMACY = "received_at_pharmacy"
+    STORED = "stored"
+    DISPENSED = "dispensed"
+    THAWED = "thawed"
+    BEDSIDE_VERIFIED = "bedside_verified"
+    INFUSED = "infused"
+    NOT_INFUSED = "not_infused"
+    REJECTED = "rejected"
+    DESTROYED = "destroyed"
+    RETURNED = "returned"
+
+
+TERMINAL_STATES = frozenset({ProductState.INFUSED, ProductState.DESTROYED, ProductState.RETURNED})
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One apheresis collection linked to the COI."""
+
+    din: str
+    ended_at: datetime
+    preservation: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the product is: a site, and in a tank, its rack, box and position."""
+
+    site: str
+    tank: str | None = None
+    rack: str | None = None
+    box: str | None = None
+    position: str | None = None
+
+
+@dataclass(frozen=True)
+class BedsideCheckDone:
+    """Who performed one bedside check (scans matched, or it would not be recorded)."""
+
+    user_id: str
+    name: str
+    at: datetime
+
+
+class TherapyProduct(Aggregate):
+    """The chain of identity and custody of one patient's product."""
+
+    kind = "product"
+
+    def __init__(self, aggregate_id: UUID) -> None:
+        super().__init__(aggregate_id)
+        self.state: ProductState | None = None
+        self.coi = ""
+        self.product_kind = ""
+        self.product_code = ""
+        self.patient_pseudonym = ""
+        self.indication = ""
+        self.treating_physician = ""
+        self.trial: dict[str, str] = {}
+        self.quarantined = False
+        self.quarantine_reason = ""
+        self.suspended = False
+        self.suspension_reason = ""
+        self.recalled = False
+        self.released = False
+        self.exceptional_release = False
+        self.exceptional_release_requested = False
+        self.open_deviations: dict[int, str] = {}
+        self.collections: list[Collection] = []
+        self.lot: str | None = None
+        self.bags: tuple[str, ...] = ()
+        self.qc_in_spec: bool | None = None
+        self.location: Location | None = None
+        self.shipment_id: str | None = None
+        self.shipment_leg: str | None = None
+        self.thaw_completed_at: datetime | None = None
+        self.bedside_performed: BedsideCheckDone | None = None
+        self.bedside_witnessed: BedsideCheckDone | None = None
+        self.infusion: dict[str, Any] | None = None
+        self.batch_id: UUID | None = None
+        self.dose_number: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once infused, destroyed or returned: only annotations may follow."""
+        return self.state in TERMINAL_STATES
+
+    @property
+    def latest_collection(self) -> Collection | None:
+        """The most recent apheresis, the one a lot is made from."""
+        return max(self.collections, key=lambda c: c.ended_at, default=None)
+
+    def when_ProductEnrolled(self, record: EventRecord) -> None:
+        """Identity, patient and trial become known; an MSC dose starts released with its batch."""
+        p = record.payload
+        self.coi, self.product_kind, self.product_code = p["coi"], p["product_kind"], p["product_code"]
+        self.patient_pseudonym, self.indication = p["patient_pseudonym"], p["indication"]
+        self.treating_physician = p["treating_physician"]
+        self.location = Location(p["collection_site"])
+        self.trial = {k: p[k] for k in ("trial_sponsor", "trial_protocol", "eu_ct_number") if k in p}
+        if p.get("batch_id"):
+            # An MSC dose comes from a released bank batch: its QC and release are the batch's.
+            self.batch_id, self.dose_number = UUID(p["batch_id"]), p.get("dose_number")
+            self.released, self.qc_in_spec = True, True
+            self.state = ProductState.RELEASED
+        else:
+            self.state = ProductState.ENROLLED
+
+    def when_ApheresisCollected(self, record: EventRecord) -> None:
+        """Each collection (DIN) is linked to the COI; the latest one is what gets manufactured."""
+        p = record.payload
+        self.collections.append(Collection(p["din"], parse_time(p["ended_at"]), p["preservation"]))
+        self.location = Location(p["site"])
+        self.state = ProductState.COLLECTED
+
+    def when_ProductShipped(self, record: EventRecord) -> None:
+        """The product is on its way, in that shipment, for that leg."""
+        self.shipment_id, self.shipment_leg = record.payload["shipment_id"], record.payload["leg"]
+        self.state = ProductState.IN_TRANSIT
+
+    def when_ProductReceived(self, record: EventRecord) -> None:
+        """The product is at the manufacturer or the pharmacy, according to the leg."""
+        self.location = Location(record.payload["site"])
+        self.shipment_id = None
+        to_pharmacy = record.payload["leg"] == "to_pharmacy"
+        self.state = (
+            ProductState.RECEIVED_AT_PHARMACY if to_pharmacy else ProductState.RECEIVED_AT_MANUFACTURER
+        )
+
+    def when_ManufacturingStarted(self, record: EventRecord) -> None:
+        """A new lot starts, so bags and QC of an earlier failed lot no longer count."""
+        self.lot = record.payload["lot"]
+        self.bags, self.qc_in_spec = (), None
+        self.state = ProductState.MANUFACTURING
+
+    def when_ManufacturingCompleted(self, record: EventRecord) -> None:
+        """The lot's bags become known; infusion and thaw check against them."""
+        self.bags = tuple(record.payload["bag_ids"])
+        self.state = ProductState.MANUFACTURED
+
+    def when_ManufacturingFailed(self, record: EventRecord) -> None:
+        """The lot is lost; a new collection may follow."""
+        self.state = ProductState.MANUFACTURING_FAILED
+
+    def when_QcResultsRecorded(self, record: EventRecord) -> None:
+        """Any test out of specification blocks the normal release."""
+        self.qc_in_spec = all(test["in_spec"] for test in record.payload["tests"])
+        self.state = ProductState.QC_IN_SPEC if self.qc_in_spec else ProductState.QC_OUT_OF_SPEC
+
+    def when_ProductReleased(self, record: EventRecord) -> None:
+        """The QP's certificate makes the product dispensable."""
+        self.released = True
+        self.state = ProductState.RELEASED
+
+    def when_ExceptionalReleaseRequested(self, record: EventRecord) -> None:
+        """A written request is pending the QP's decision."""
+        self.exceptional_release_requested = True
+
+    def when_ExceptionalReleaseApproved(self, record: EventRecord) -> None:
+        """The product is released despite QC or a quarantine, answering the request."""
+        self.exceptional_release_requested = False
+        self.exceptional_release = self.released = True
+        self.quarantined, self.quarantine_reason = False, ""
+        if self.state in (ProductState.QC_OUT_OF_SPEC, ProductState.QC_IN_SPEC, ProductState.MANUFACTURED):
+            self.state = ProductState.RELEASED
+
+    def when_StoredInLN2(self, record: EventRecord) -> None:
+        """The tank position is where the pharmacist will find the bag."""
+        p = record.payload
+        self.location = Location(p["site"], p["tank"], p["rack"], p["box"], p["position"])
+        self.state = ProductState.STORED
+
+    def when_Dispensed(self, record: EventRecord) -> None:
+        """The product is on the unit, for its patient."""
+        self.location = Location(record.payload["to_unit"])
+        self.state = ProductState.DISPENSED
+
+    def when_Thawed(self, record: EventRecord) -> None:
+        """Thaw completion starts the infusion window."""
+        self.thaw_completed_at = parse_time(record.payload["completed_at"])
+        self.state = ProductState.THAWED
+
+    def when_BedsideCheckPerformed(self, record: EventRecord) -> None:
+        """The first checker is remembered so the witness must be someone else."""
+        actor = record.actor
+        self.bedside_performed = BedsideCheckDone(actor.user_id, actor.name, record.occurred_at)
+
+    def when_BedsideCheckWitnessed(self, record: EventRecord) -> None:
+        """Two independent checks done: the bag may be infused."""
+        actor = record.actor
+        self.bedside_witnessed = BedsideCheckDone(actor.user_id, actor.name, record.occurred_at)
+        self.state = ProductState.BEDSIDE_VERIFIED
+
+    def when_Infused(self, record: EventRecord) -> None:
+        """The patient received the product: custody ends here."""
+        self.infusion = dict(record.payload)
+        self.state = ProductState.INFUSED
+
+    def when_NotInfused(self, record: EventRecord) -> None:
+        """The product was not given; it will be destroyed or returned."""
+        self.state = ProductState.NOT_INFUSED
+
+    def when_DeviationRecorded(self, record: EventRecord) -> None:
+        """A deviation stays open, under its version number, until closed."""
+        self.open_deviations[record.version] = record.payload["description"]
+
+    def when_DeviationClosed(self, record: EventRecord) -> None:
+        """The deviation is no longer open."""
+        self.open_deviations.pop(record.payload["deviation_version"], None)
+
+    def when_TemperatureExcursionRecorded(self, record: EventRecord) -> None:
+        """An excursion holds the product until assessed."""
+        where = record.payload["context"]
+        self._quarantine(f"{where} temperature excursion to {record.payload['max_c']} °C")
+
+    def when_ProductQuarantined(self, record: EventRecord) -> None:
+        """The product is held for the reason given."""
+        self._quarantine(record.payload["reason"])
+
+    def when_QuarantineLifted(self, record: EventRecord) -> None:
+        """The hold ends after an assessment."""
+        self.quarantined, self.quarantine_reason = False, ""
+
+    def when_IdentityMismatchRecorded(self, record: EventRecord) -> None:
+        """A near miss suspends the product until explained."""
+        p = record.payload
+        self.suspended = True
+        self.suspension_reason = (
+            f"{p['field']} scanned {p['scanned']!r}, expected {p['expected']!r} at {p['step']}"
+        )
+
+    def when_MismatchResolved(self, record: EventRecord) -> None:
+        """The suspension ends once the mismatch is explained."""
+        self.suspended, self.suspension_reason = False, ""
+
+    def when_ReceiptRejected(self, record: EventRecord) -> None:
+        """The receiving site refused the product."""
+        self.state = ProductState.REJECTED
+
+    def when_ProductDestroyed(self, record: EventRecord) -> None:
+        """Custody ends with destruction."""
+        self.state = ProductState.DESTROYED
+
+    def when_ProductReturned(self, record: EventRecord) -> None:
+        """Custody ends with the product sent back."""
+        self.location = Location(record.payload["to_site"])
+        self.state = ProductState.RETURNED
+
+    def when_RecallNotified(self, record: EventRecord) -> None:
+        """A recall flags the product and holds it unless it was already given."""
+        self.recalled = True
+        if not self.is_terminal:
+            self._quarantine(f"recall {record.payload['recall_ref']}: {record.payload['reason']}")
+
+    def _quarantine(self, reason: str) -> None:
+        """Put the product on hold; the first reason stays the one shown until the hold is lifted."""
+        if not self.quarantined:
+            self.quarantined, self.quarantine_reason = True, reason

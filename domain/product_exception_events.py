@@ -1,0 +1,140 @@
+"""Payloads of what goes wrong, or is set right, around a product: the exceptions domain.md lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from domain.payloads import NON_EMPTY, Bounds, IdText
+
+
+class Severity(StrEnum):
+    """How serious a deviation is, as the quality system grades it."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class ExcursionContext(StrEnum):
+    """Where the temperature left its range."""
+
+    SHIPPING = "shipping"
+    STORAGE = "storage"
+
+
+class WasteStream(StrEnum):
+    """Disposal rules: human-origin waste, or genetically modified organisms (CAR-T)."""
+
+    HUMAN_ORIGIN = "human_origin"
+    GMO = "gmo"
+
+
+@dataclass(frozen=True)
+class DeviationRecorded:
+    """A departure from procedure, at any step; its id is the event's version."""
+
+    description: str
+    severity: Severity
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviationClosed:
+    """An open deviation was investigated and closed."""
+
+    deviation_version: Annotated[int, Bounds(low=1)]
+    resolution: str
+
+
+@dataclass(frozen=True)
+class TemperatureExcursionRecorded:
+    """The temperature left its range in a shipper or a tank; the product is held."""
+
+    context: ExcursionContext
+    max_c: float
+    duration_min: Annotated[int, Bounds(low=0)]
+    min_c: float | None = None
+    data_logger_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductQuarantined:
+    """The product is held until an assessment lifts the quarantine."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuarantineLifted:
+    """An assessment found the product usable."""
+
+    reason: str
+    assessment_ref: str
+
+
+@dataclass(frozen=True)
+class IdentityMismatchRecorded:
+    """A scanned label or wristband did not match (a near miss): the product is suspended."""
+
+    step: str
+    field: str
+    expected: str
+    scanned: str
+
+
+@dataclass(frozen=True)
+class MismatchResolved:
+    """The cause of an identity mismatch was found and the suspension lifted."""
+
+    resolution: str
+
+
+@dataclass(frozen=True)
+class ReceiptRejected:
+    """The receiving site refused the product."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProductDestroyed:
+    """The product was destroyed, following the waste rules for its origin."""
+
+    reason: str
+    method: str
+    waste_stream: WasteStream
+
+
+@dataclass(frozen=True)
+class ProductReturned:
+    """The product was sent back (to the manufacturer, usually) and leaves this ledger's custody."""
+
+    to_site: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecallNotified:
+    """The manufacturer recalled the product or its batch."""
+
+    recall_ref: str
+    reason: str
+    batch_id: IdText | None = None
+
+
+@dataclass(frozen=True)
+class EventCorrected:
+    """A correction to an earlier event, which stays as it was (Annex 11 §9)."""
+
+    corrects_version: Annotated[int, Bounds(low=1)]
+    reason: str
+    corrections: Annotated[dict[str, Any], NON_EMPTY]
+
+
+@dataclass(frozen=True)
+class AnnotationAdded:
+    """A free-text note on the product's record."""
+
+    text: str

@@ -1,0 +1,203 @@
+"""The product catalogue: domain.md's defaults, site overrides, and refusal of bad configuration."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any
+
+import pytest
+
+from domain.catalogue import Catalogue, CatalogueEntry
+from domain.errors import InvalidInput
+
+
+def refused(data: Any) -> InvalidInput:
+    """Build a catalogue from configuration expecting a refusal, and return it."""
+    with pytest.raises(InvalidInput) as caught:
+        Catalogue.from_mapping(data)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("code", "storage", "thaw", "lymphodepletion"),
+    [
+        ("KYMRIAH", -120.0, 30, (2, 14)),
+        ("TECARTUS", -150.0, 30, None),
+        ("BREYANZI", None, 120, (2, 7)),
+        ("ABECMA", -130.0, 60, (2, 7)),
+        ("CARVYKTI", None, 150, (2, 4)),
+        ("ACADEMIC-CD19", -150.0, 60, (2, 14)),
+    ],
+)
+def test_the_default_catalogue_carries_the_figures_seen_on_real_products(
+    code: str, storage: float | None, thaw: int, lymphodepletion: tuple[int, int] | None
+) -> None:
+    entry = Catalogue.default().get(code)
+    assert entry.kind == "car_t"
+    assert (entry.storage_max_c, entry.thaw_to_infusion_min, entry.lymphodepletion_days) == (
+        storage,
+        thaw,
+        lymphodepletion,
+    )
+    assert entry.bags_max == 3
+
+
+def test_default_fresh_windows_and_collection_age_come_from_site_practice() -> None:
+    entry = Catalogue.default().get("KYMRIAH")
+    assert entry.fresh_shipping_window_h == 30.0
+    assert entry.fresh_room_temperature_window_h == 18.0
+    assert entry.collection_max_age_days == 270
+
+
+def test_the_msc_bank_entry_is_one_bag_per_dose() -> None:
+    entry = Catalogue.default().get("MSC-BANK")
+    assert (entry.kind, entry.storage_max_c, entry.thaw_to_infusion_min, entry.bags_max) == (
+        "msc",
+        -150.0,
+        60,
+        1,
+    )
+    assert entry.lymphodepletion_days is None
+
+
+def test_the_catalogue_lists_and_iterates_its_codes_in_a_stable_order() -> None:
+    catalogue = Catalogue.default()
+    assert catalogue.codes() == (
+        "KYMRIAH",
+        "TECARTUS",
+        "BREYANZI",
+        "ABECMA",
+        "CARVYKTI",
+        "ACADEMIC-CD19",
+        "MSC-BANK",
+    )
+    assert [entry.code for entry in catalogue] == list(catalogue.codes())
+    assert len(catalogue) == 7
+    assert "KYMRIAH" in catalogue
+
+
+def test_an_unknown_product_code_is_refused_listing_the_known_codes() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        Catalogue.default().get("YESCARTA", field="order.product_code")
+    error = caught.value
+    assert error.rule == "unknown_product_code"
+    assert error.field == "order.product_code"
+    assert "'YESCARTA'" in error.message
+    assert "KYMRIAH" in error.message and "MSC-BANK" in error.message
+
+
+def test_a_site_overrides_one_figure_and_keeps_the_others() -> None:
+    catalogue = Catalogue.from_mapping({"KYMRIAH": {"thaw_to_infusion_min": 20, "storage_max_c": -150}})
+    entry = catalogue.get("KYMRIAH")
+    assert entry.thaw_to_infusion_min == 20
+    assert entry.storage_max_c == -150.0
+    assert isinstance(entry.storage_max_c, float)
+    assert entry.lymphodepletion_days == (2, 14)
+    assert Catalogue.default().get("KYMRIAH").thaw_to_infusion_min == 30
+
+
+def test_a_site_can_set_a_limit_to_null_when_the_protocol_governs() -> None:
+    entry = Catalogue.from_mapping({"ABECMA": {"lymphodepletion_days": None}}).get("ABECMA")
+    assert entry.lymphodepletion_days is None
+
+
+def test_a_site_adds_a_trial_product_from_parsed_json() -> None:
+    data = json.loads(
+        '{"TRIAL-MSC-7": {"name": "MSC trial 7", "kind": "msc", "storage_max_c": -140,'
+        ' "thaw_to_infusion_min": 45, "lymphodepletion_days": null}}'
+    )
+    catalogue = Catalogue.from_mapping(data)
+    entry = catalogue.get("TRIAL-MSC-7")
+    assert entry == CatalogueEntry("TRIAL-MSC-7", "MSC trial 7", "msc", -140.0, 45, None, bags_max=1)
+    assert catalogue.codes()[-1] == "TRIAL-MSC-7"
+    assert "KYMRIAH" in catalogue
+
+
+def test_a_site_adds_a_car_t_product_from_parsed_toml_with_a_day_range_list() -> None:
+    data = tomllib.loads(
+        '[CD19-TRIAL]\nname = "Anti-CD19 trial"\nkind = "car_t"\nstorage_max_c = -150.0\n'
+        "thaw_to_infusion_min = 90\nlymphodepletion_days = [2, 10]\nfresh_shipping_window_h = 24\n"
+    )
+    entry = Catalogue.from_mapping(data).get("CD19-TRIAL")
+    assert entry.lymphodepletion_days == (2, 10)
+    assert entry.fresh_shipping_window_h == 24.0
+    assert entry.bags_max == 3
+
+
+def test_a_new_product_must_state_every_limit_even_if_null() -> None:
+    error = refused(
+        {"NEW": {"name": "New", "kind": "car_t", "storage_max_c": -150, "thaw_to_infusion_min": 30}}
+    )
+    assert error.rule == "catalogue_missing_key"
+    assert error.field == "catalogue.NEW.lymphodepletion_days"
+    assert "catalogue.NEW.lymphodepletion_days" in error.message
+
+
+def test_an_unknown_setting_is_refused_naming_its_path() -> None:
+    error = refused({"KYMRIAH": {"thaw_minutes": 30}})
+    assert error.rule == "catalogue_unknown_key"
+    assert error.field == "catalogue.KYMRIAH.thaw_minutes"
+    assert error.message.startswith("catalogue.KYMRIAH.thaw_minutes is not a catalogue setting")
+    assert "thaw_to_infusion_min" in error.message
+
+
+def test_the_code_cannot_be_changed_inside_an_entry() -> None:
+    assert refused({"KYMRIAH": {"code": "OTHER"}}).rule == "catalogue_unknown_key"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "rule"),
+    [
+        ("thaw_to_infusion_min", "30", "catalogue_wrong_type"),
+        ("thaw_to_infusion_min", 30.5, "catalogue_wrong_type"),
+        ("thaw_to_infusion_min", True, "catalogue_wrong_type"),
+        ("thaw_to_infusion_min", 0, "catalogue_out_of_range"),
+        ("thaw_to_infusion_min", 2000, "catalogue_out_of_range"),
+        ("storage_max_c", "-120", "catalogue_wrong_type"),
+        ("storage_max_c", float("nan"), "catalogue_out_of_range"),
+        ("storage_max_c", 153.15, "catalogue_out_of_range"),
+        ("storage_max_c", -300, "catalogue_out_of_range"),
+        ("lymphodepletion_days", [2], "catalogue_wrong_type"),
+        ("lymphodepletion_days", [2, "14"], "catalogue_wrong_type"),
+        ("lymphodepletion_days", "2-14", "catalogue_wrong_type"),
+        ("lymphodepletion_days", [14, 2], "catalogue_out_of_range"),
+        ("lymphodepletion_days", [-1, 2], "catalogue_out_of_range"),
+        ("fresh_shipping_window_h", None, "catalogue_wrong_type"),
+        ("fresh_shipping_window_h", 0, "catalogue_out_of_range"),
+        ("fresh_room_temperature_window_h", float("inf"), "catalogue_out_of_range"),
+        ("collection_max_age_days", 0, "catalogue_out_of_range"),
+        ("collection_max_age_days", 270.0, "catalogue_wrong_type"),
+        ("bags_max", 0, "catalogue_out_of_range"),
+        ("kind", "tcr_t", "catalogue_wrong_type"),
+        ("name", "  ", "catalogue_wrong_type"),
+        ("name", 7, "catalogue_wrong_type"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_or_range_is_refused_naming_its_path(
+    setting: str, value: Any, rule: str
+) -> None:
+    error = refused({"KYMRIAH": {setting: value}})
+    assert error.rule == rule
+    assert error.field == f"catalogue.KYMRIAH.{setting}"
+    assert error.message.startswith(f"catalogue.KYMRIAH.{setting} must")
+
+
+@pytest.mark.parametrize(
+    "data", [[], "KYMRIAH", {"KYMRIAH": 30}, {"KYMRIAH": [30]}, {"BAD CODE": {}}, {"": {}}]
+)
+def test_a_catalogue_that_is_not_a_table_of_tables_is_refused(data: Any) -> None:
+    assert refused(data).rule == "catalogue_wrong_type"
+
+
+def test_an_entry_built_directly_is_validated_too() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        CatalogueEntry("X", "X", "car_t", -150.0, -5, None)
+    assert caught.value.field == "catalogue.X.thaw_to_infusion_min"
+
+
+def test_a_catalogue_refuses_the_same_code_twice() -> None:
+    entry = Catalogue.default().get("KYMRIAH")
+    with pytest.raises(InvalidInput) as caught:
+        Catalogue([entry, entry])
+    assert caught.value.rule == "catalogue_duplicate_code"
