@@ -48,11 +48,12 @@ def resolve_id(reference: str, field: str = "id") -> UUID:
 
 def init(args: argparse.Namespace, settings: Settings) -> int:
     """`custody init`: idempotent set-up of store, migrations, ledger key and first admin."""
-    apply_migrations(settings)
+    applied_now = apply_migrations(settings)
     ledger = open_ledger(settings)
     try:
         password, generated = _admin_password(args, settings, ledger)
         report = initialise(ledger, password, args.admin_name)
+        report.migrations = applied_now + report.migrations
     finally:
         ledger.close()
     where = settings.database_url.split("@")[-1] if settings.database_url else str(settings.sqlite_path)

@@ -6,8 +6,11 @@ freezegun and lets a deployment swap in a trusted time source.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+
+_ZERO = timedelta(0)
 
 
 class Clock(Protocol):
@@ -33,7 +36,9 @@ def to_utc(moment: datetime) -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """The single textual form of an instant inside envelopes: UTC, microseconds, 'Z'."""
-    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_instant(text: str) -> datetime:

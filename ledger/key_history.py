@@ -13,7 +13,11 @@ import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.staff import REGISTRARS
 from ledger.envelope import Opened, signing_message
@@ -29,6 +33,19 @@ class KnownKey:
     owner: str
     valid_from: datetime
     revoked_at: datetime | None = None
+
+    @cached_property
+    def verifier(self) -> Ed25519PublicKey:
+        """The parsed public key, built once per key rather than once per event."""
+        return Ed25519PublicKey.from_public_bytes(self.public_key)
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        """True when ``signature`` over ``message`` was made with this key."""
+        try:
+            self.verifier.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
 
 
 @dataclass
@@ -52,8 +69,11 @@ class KeyHistory:
         if key.revoked_at is not None and recorded >= key.revoked_at:
             return "revoked_key", f"key {key.key_id} was revoked at {key.revoked_at.isoformat()}"
         if body["actor"]["user_id"] != key.owner:
-            return "signer_mismatch", f"key {key.key_id} belongs to {key.owner}, not {body['actor']['user_id']}"
-        if not verify_signature(key.public_key, opened.signature, signing_message(opened.digest)):
+            return (
+                "signer_mismatch",
+                f"key {key.key_id} belongs to {key.owner}, not {body['actor']['user_id']}",
+            )
+        if not key.verifies(opened.signature, signing_message(opened.digest)):
             return "bad_signature", "the Ed25519 signature does not match the event"
         return None
 
@@ -104,7 +124,9 @@ def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -
         history.problems.append((opened, "undecodable_record", "the registered public key is not base64"))
         return
     if key_id_for(public_key) != payload["key_id"]:
-        history.problems.append((opened, "unknown_key", "the registered key id does not match its public key"))
+        history.problems.append(
+            (opened, "unknown_key", "the registered key id does not match its public key")
+        )
         return
     owner = history.usernames.get(envelope.aggregate_id)
     if owner is None:
@@ -112,13 +134,17 @@ def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -
         return
     if not history.keys:
         if trusted is not None and public_key not in trusted:
-            history.problems.append((opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key"))
+            history.problems.append(
+                (opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key")
+            )
             return
         self_signed = envelope.key_id == payload["key_id"] and verify_signature(
             public_key, opened.signature, signing_message(opened.digest)
         )
         if not self_signed:
-            history.problems.append((opened, "bad_signature", "the genesis key registration is not self-signed"))
+            history.problems.append(
+                (opened, "bad_signature", "the genesis key registration is not self-signed")
+            )
             return
     else:
         problem = history.registrar_problem(opened)

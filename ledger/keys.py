@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -61,12 +62,12 @@ class KeyPair:
         """Rebuild from the 32-byte seed."""
         return cls(Ed25519PrivateKey.from_private_bytes(raw))
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         """Raw public key bytes."""
         return public_bytes(self.private_key.public_key())
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """Identifier of the public key."""
         return key_id_for(self.public_key)

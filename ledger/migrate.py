@@ -44,7 +44,9 @@ def ensure_schema(settings: Settings) -> None:
         autocommit=True,
         connect_timeout=5,
     ) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(parts["schema"])))
+        conn.execute(
+            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(parts["schema"]))
+        )
 
 
 def apply_migrations(settings: Settings) -> list[str]:

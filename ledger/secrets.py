@@ -39,5 +39,9 @@ def derive_key(home: Path, label: str) -> bytes:
     try:
         master = path.read_bytes()
     except FileNotFoundError:
-        raise MissingSecret(f"{path} is missing: run `custody init` (or point CUSTODY_HOME at the right place)") from None
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"custody-ledger/" + label.encode()).derive(master)
+        raise MissingSecret(
+            f"{path} is missing: run `custody init` (or point CUSTODY_HOME at the right place)"
+        ) from None
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"custody-ledger/" + label.encode()
+    ).derive(master)

@@ -48,7 +48,9 @@ def load_catalogue(settings: Settings) -> Catalogue:
     try:
         data = json.loads(settings.catalogue_file.read_text())
     except (OSError, ValueError) as error:
-        raise InvalidInput(f"catalogue file {settings.catalogue_file}: {error}", field="CUSTODY_CATALOGUE_FILE") from error
+        raise InvalidInput(
+            f"catalogue file {settings.catalogue_file}: {error}", field="CUSTODY_CATALOGUE_FILE"
+        ) from error
     return Catalogue.from_mapping(data)
 
 
@@ -90,7 +92,9 @@ class CustodyLedger:
         kind = str(envelopes[0].body["aggregate_kind"])
         cls = KINDS.get(kind)
         if cls is None:
-            raise InvalidInput(f"stored aggregate kind {kind!r} is unknown to this version", field="aggregate_kind")
+            raise InvalidInput(
+                f"stored aggregate kind {kind!r} is unknown to this version", field="aggregate_kind"
+            )
         aggregate = cls.replay(envelopes[0].aggregate_id, (envelope.to_record() for envelope in envelopes))
         return aggregate, Head(envelopes[-1].version, envelopes[-1].hash)
 

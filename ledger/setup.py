@@ -43,7 +43,9 @@ def check_password(password: str, field_name: str = "password") -> None:
     """Refuse passwords too short to protect a signing key."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"{field_name} must have at least {MIN_PASSWORD_LENGTH} characters", field=field_name, rule="password_length"
+            f"{field_name} must have at least {MIN_PASSWORD_LENGTH} characters",
+            field=field_name,
+            rule="password_length",
         )
 
 
@@ -126,7 +128,9 @@ def register_staff(
     staff_id = staff_id_for(username)
     existing, head = ledger.replay(ledger.history(staff_id))
     if existing is not None:
-        raise InvalidInput(f"staff member {username!r} is already registered", field="username", rule="already_exists")
+        raise InvalidInput(
+            f"staff member {username!r} is already registered", field="username", rule="already_exists"
+        )
     pair = KeyPair.generate()
     now = ledger.clock.now()
     events = _registration_events(staff_id, username, name, role, pair, actor, now, None)
@@ -134,7 +138,9 @@ def register_staff(
     return ledger.append_signed(events, actor, signer, {staff_id: head}, now)
 
 
-def revoke_key(ledger: CustodyLedger, username: str, reason: str, *, by: str, password: str | None = None) -> list[Envelope]:
+def revoke_key(
+    ledger: CustodyLedger, username: str, reason: str, *, by: str, password: str | None = None
+) -> list[Envelope]:
     """Revoke a person's active key: their later signatures with it will fail verification."""
     member = ledger.load(staff_id_for(username))
     if not isinstance(member, StaffMember) or not member.active_keys:

@@ -40,7 +40,9 @@ class SigningSessions:
         self.idle = idle
         self._sessions: dict[str, _Session] = {}
 
-    def signer(self, user_id: str, key_id: str, sealed: Callable[[], SealedKey | None], password: str | None) -> KeyPair:
+    def signer(
+        self, user_id: str, key_id: str, sealed: Callable[[], SealedKey | None], password: str | None
+    ) -> KeyPair:
         """The key to sign with now, asking for the password when the session needs it."""
         now = self.clock.now()
         session = self._sessions.get(user_id)

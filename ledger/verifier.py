@@ -8,17 +8,17 @@ signing actor; for every aggregate: versions run 1..n without gaps and each
 event links to the hash of the one before.
 
 Signature checks run on a thread pool: Ed25519 verification in ``cryptography``
-releases the GIL, so both cores work.
+releases the GIL, so both cores work without the start-up cost of processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any
-from uuid import UUID
 
 from domain.staff import STAFF_EVENT_TYPES
 from eventsourcing.persistence import Notification
@@ -73,16 +73,19 @@ class _Checked:
     failures: tuple[Failure, ...]
 
 
-def _open_row(row: Notification) -> tuple[Opened | None, Failure | None]:
+def _open_row(row: Notification, strict: bool = True) -> tuple[Opened | None, Failure | None]:
     try:
-        return open_stored(bytes(row.state)), None
+        return open_stored(bytes(row.state), strict=strict), None
     except EnvelopeError as error:
-        reason = "edited_record" if "canonical" in str(error) or "hash" in str(error) else "undecodable_record"
-        return None, Failure(row.id, str(row.originator_id), row.originator_version, reason, str(error))
+        text = str(error)
+        reason = (
+            "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
+        )
+        return None, Failure(row.id, str(row.originator_id), row.originator_version, reason, text)
 
 
-def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None) -> _Checked:
-    opened, failure = _open_row(row)
+def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:
+    opened, failure = _open_row(row, strict)
     row_id = str(row.originator_id)
     if opened is None:
         assert failure is not None
@@ -105,8 +108,73 @@ def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None) -> _C
     problem = keys.check(opened)
     if problem:
         fail(*problem)
-    prev = body["prev_hash"]
-    return _Checked(row.id, row_id, row.originator_version, opened.envelope.hash, prev, tuple(failures))
+    return _Checked(
+        row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures)
+    )
+
+
+def check_rows(
+    rows: Iterable[Notification], keys: KeyHistory, ledger_id: str | None, strict: bool
+) -> list[_Checked]:
+    """Open and check a run of rows against the key history (no chain checks yet)."""
+    return [_check_row(row, keys, ledger_id, strict) for row in rows]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How to verify: trust anchor, expected ledger id, parallelism, strictness."""
+
+    trusted: set[bytes] | None
+    ledger_id: str | None
+    workers: int = 2
+    strict: bool = False
+    progress: Progress | None = None
+
+
+def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
+    """Verify everything an ``EventStore`` holds.
+
+    The main thread reads rows in log order and hands chunks to a thread pool;
+    Ed25519 verification releases the GIL, so ``workers`` threads keep as many
+    cores busy. At most ``2 × workers`` chunks are in flight, bounding memory on
+    any size of log.
+    """
+    staff_rows = list(store.scan(batch=CHUNK, topics=STAFF_EVENT_TYPES))
+    staff_opened = [opened for opened, _ in (_open_row(row) for row in staff_rows) if opened is not None]
+    keys = build_key_history(staff_opened, options.trusted)
+    report = VerificationReport()
+    for opened, reason, detail in keys.problems:
+        envelope = opened.envelope
+        report.failures.append(Failure(0, str(envelope.aggregate_id), envelope.version, reason, detail))
+    total = store.size()
+    chains: dict[str, dict[int, _Checked]] = {}
+
+    def absorb(checked_rows: list[_Checked]) -> None:
+        for checked in checked_rows:
+            if checked.failures:
+                report.failures.extend(checked.failures)
+            chains.setdefault(checked.aggregate_id, {})[checked.version] = checked
+        report.events += len(checked_rows)
+        if options.progress:
+            options.progress(report.events, total)
+
+    def check(chunk: list[Notification]) -> list[_Checked]:
+        return check_rows(chunk, keys, options.ledger_id, options.strict)
+
+    workers = max(1, options.workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        in_flight: deque[Future[list[_Checked]]] = deque()
+        for chunk in _chunks(store.scan(batch=CHUNK), CHUNK // 4):
+            in_flight.append(pool.submit(check, chunk))
+            if len(in_flight) >= 2 * workers:
+                absorb(in_flight.popleft().result())
+        while in_flight:
+            absorb(in_flight.popleft().result())
+    report.aggregates = len(chains)
+    for aggregate_id, versions in chains.items():
+        report.failures.extend(_chain_failures(aggregate_id, versions))
+    report.failures.sort(key=lambda f: (f.position, f.aggregate_id, f.version))
+    return report
 
 
 def _chunks(rows: Iterable[Notification], size: int) -> Iterator[list[Notification]]:
@@ -115,86 +183,31 @@ def _chunks(rows: Iterable[Notification], size: int) -> Iterator[list[Notificati
         yield chunk
 
 
-def verify_rows(
-    rows: Callable[[], Iterable[Notification]],
-    staff_rows: Iterable[Notification],
-    *,
-    total: int,
-    trusted: set[bytes] | None,
-    ledger_id: str | None,
-    workers: int = 2,
-    progress: Progress | None = None,
-) -> VerificationReport:
-    """Verify a log given as two readers: all rows in order, and the staff rows in order."""
-    report = VerificationReport()
-    staff_opened = [opened for opened, _ in map(_open_row, staff_rows) if opened is not None]
-    keys = build_key_history(staff_opened, trusted)
-    for opened, reason, detail in keys.problems:
-        envelope = opened.envelope
-        report.failures.append(Failure(0, str(envelope.aggregate_id), envelope.version, reason, detail))
-    chains: dict[str, dict[int, _Checked]] = {}
-    done = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-
-        def check_chunk(chunk: Sequence[Notification]) -> list[_Checked]:
-            return [_check_row(row, keys, ledger_id) for row in chunk]
-
-        for checked_chunk in pool.map(check_chunk, _chunks(rows(), CHUNK)):
-            for checked in checked_chunk:
-                report.failures.extend(checked.failures)
-                chains.setdefault(checked.aggregate_id, {})[checked.version] = checked
-            done += len(checked_chunk)
-            if progress:
-                progress(done, total)
-    report.events = done
-    report.aggregates = len(chains)
-    for aggregate_id, versions in chains.items():
-        report.failures.extend(_chain_failures(aggregate_id, versions))
-    report.failures.sort(key=lambda f: (f.position, f.aggregate_id, f.version))
-    return report
-
-
 def _chain_failures(aggregate_id: str, versions: dict[int, _Checked]) -> Iterator[Failure]:
     """Gaps in the version sequence and links that do not point at the previous hash."""
-    last = max(versions)
-    for version in range(1, last + 1):
+    for version in range(1, max(versions) + 1):
         checked = versions.get(version)
         if checked is None:
             following = versions.get(version + 1)
             yield Failure(
-                following.position if following else 0, aggregate_id, version, "missing_version",
+                following.position if following else 0,
+                aggregate_id,
+                version,
+                "missing_version",
                 f"version {version} of {aggregate_id} is missing from the log",
             )
             continue
         if checked.hash is None:
-            continue
-        expected = None if version == 1 else getattr(versions.get(version - 1), "hash", None)
+            continue  # undecodable: already reported
+        previous = versions.get(version - 1)
+        expected = None if version == 1 else (previous.hash if previous else None)
         if version > 1 and expected is None:
-            continue  # the gap or undecodable predecessor is already reported
+            continue  # the gap or the undecodable predecessor is already reported
         if checked.prev_hash != expected:
             yield Failure(
-                checked.position, aggregate_id, version, "broken_link",
+                checked.position,
+                aggregate_id,
+                version,
+                "broken_link",
                 f"prev_hash {checked.prev_hash} does not match the hash of version {version - 1} ({expected})",
             )
-
-
-def verify_store(
-    store: Any,
-    *,
-    trusted: set[bytes] | None,
-    ledger_id: str | None,
-    workers: int = 2,
-    progress: Progress | None = None,
-) -> VerificationReport:
-    """Verify everything an ``EventStore`` holds."""
-    return verify_rows(
-        lambda: store.scan(batch=CHUNK),
-        store.scan(batch=CHUNK, topics=STAFF_EVENT_TYPES),
-        total=store.size(),
-        trusted=trusted,
-        ledger_id=ledger_id,
-        workers=workers,
-        progress=progress,
-    )
-
-

@@ -1,0 +1,211 @@
+"""`custody bench`: throughput of the signed ledger against eventsourcing alone, in one run.
+
+Every figure is measured in the same process on the same backend, so ratios
+(signed/bare, verify/raw Ed25519) hold even when the machine's speed drifts.
+Scratch stores are created for the run (a temporary CUSTODY_HOME, and on
+PostgreSQL a temporary schema) and removed afterwards: the real ledger is
+never touched.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from domain.events import Actor
+from ledger.envelope import event_body, seal
+from ledger.keys import KeyPair
+from ledger.service import CustodyLedger
+from ledger.settings import Settings
+from ledger.setup import initialise, register_staff
+from ledger.store import eventsourcing_env
+from ledger.verifier import VerifyOptions, verify_store
+
+EVENTS_PER_AGGREGATE = 10
+BENCH_PASSWORD = "bench-password"
+
+
+class BareProduct(Aggregate):
+    """The same facts recorded the idiomatic eventsourcing way: an aggregate whose method triggers the event."""
+
+    @event("AnnotationAdded")
+    def annotate(
+        self, payload: dict[str, Any], occurred_at: datetime, actor: dict[str, str], meaning: str
+    ) -> None:
+        """Record an annotation (state is not needed for the measurement)."""
+        self.last_payload = payload
+
+
+class BareApplication(Application[uuid.UUID]):
+    """eventsourcing with its defaults: the baseline the ledger is measured against."""
+
+    name = "CustodyBenchBare"
+
+
+@contextmanager
+def scratch_settings(backend: str, database_url: str | None) -> Iterator[Settings]:
+    """A throw-away home (and PostgreSQL schema) for one benchmark run."""
+    home = Path(tempfile.mkdtemp(prefix="custody-bench-"))
+    schema = f"custody_bench_{uuid.uuid4().hex[:10]}"
+    base = (database_url or "postgresql://postgres@127.0.0.1:5432/test").split("?")[0]
+    try:
+        if backend == "postgresql":
+            yield Settings(home=home, database_url=f"{base}?schema={schema}", kdf_memory_kib=8192)
+        else:
+            yield Settings(home=home, kdf_memory_kib=8192)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        if backend == "postgresql":
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _payload(n: int) -> dict[str, Any]:
+    return {"text": f"bench annotation {n}", "din": "G123498654321", "volume_ml": 250, "site": "F9999-CTU"}
+
+
+def _rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else float("inf")
+
+
+def bench_bare(settings: Settings, events: int, actor: Actor) -> float:
+    """Events per second saved one per transaction by eventsourcing alone (aggregate method, then save).
+
+    Each aggregate is created by its first ``annotate`` (eventsourcing's creation
+    event, then nine annotations), as many stored events as the signed run.
+    """
+    env = eventsourcing_env(settings, create_table=True)
+    if settings.database_url:
+        env["POSTGRES_SCHEMA"] = env["POSTGRES_SCHEMA"]
+    else:
+        env["SQLITE_DBNAME"] = str(settings.home / "bare.sqlite3")
+    app = BareApplication(env=env)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    for aggregate in range(events // EVENTS_PER_AGGREGATE):
+        product = BareProduct()
+        app.save(product)
+        for version in range(1, EVENTS_PER_AGGREGATE):
+            product.annotate(
+                _payload(aggregate * EVENTS_PER_AGGREGATE + version), now, actor.to_dict(), "recorded"
+            )
+            app.save(product)
+    elapsed = time.perf_counter() - started
+    app.close()
+    return _rate(events, elapsed)
+
+
+def bench_signed(
+    ledger: CustodyLedger, events: int, actor: Actor, pair: KeyPair
+) -> tuple[float, list[uuid.UUID]]:
+    """Events per second built, canonicalised, hashed, chained, signed and saved one per transaction."""
+    ledger_id = ledger.meta.ledger_id()
+    now = ledger.clock.now()
+    aggregates = []
+    started = time.perf_counter()
+    for aggregate in range(events // EVENTS_PER_AGGREGATE):
+        originator = uuid.uuid4()
+        aggregates.append(originator)
+        prev_hash = None
+        for version in range(1, EVENTS_PER_AGGREGATE + 1):
+            body = event_body(
+                ledger_id=ledger_id,
+                aggregate_id=originator,
+                aggregate_kind="product",
+                version=version,
+                event_type="AnnotationAdded",
+                payload=_payload(aggregate * EVENTS_PER_AGGREGATE + version),
+                occurred_at=now,
+                recorded_at=ledger.clock.now(),
+                actor=actor,
+                meaning="recorded",
+                prev_hash=prev_hash,
+                key_id=pair.key_id,
+            )
+            envelope = seal(body, pair)
+            ledger.store.append([envelope])
+            prev_hash = envelope.hash
+    return _rate(events, time.perf_counter() - started), aggregates
+
+
+def bench_raw_verify(seconds: float = 1.0) -> float:
+    """cryptography's Ed25519 verify in a tight loop on one core: the yardstick for the verifier."""
+    pair = KeyPair.generate()
+    message = b"x" * 56
+    signature = pair.sign(message)
+    public = pair.private_key.public_key()
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        for _ in range(500):
+            public.verify(signature, message)
+        count += 500
+    return _rate(count, time.perf_counter() - started)
+
+
+def _timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def run_bench(settings: Settings, *, events: int = 2000) -> dict[str, Any]:
+    """Run every measurement on one backend and return the figures as one JSON object."""
+    events = max(EVENTS_PER_AGGREGATE, events - events % EVENTS_PER_AGGREGATE)
+    ledger = CustodyLedger(settings)
+    try:
+        initialise(ledger, BENCH_PASSWORD)
+        register_staff(
+            ledger,
+            "bench",
+            "Bench Nurse",
+            "nurse",
+            BENCH_PASSWORD,
+            registrar="admin",
+            registrar_password=BENCH_PASSWORD,
+        )
+        actor, member = ledger.actor("bench")
+        pair = ledger.signer_for(member, BENCH_PASSWORD)
+        bare = bench_bare(settings, events, actor)
+        signed, aggregates = bench_signed(ledger, events, actor, pair)
+        trusted = {ledger.meta.ledger_key_pair().public_key}
+        options = VerifyOptions(
+            trusted=trusted,
+            ledger_id=ledger.meta.ledger_id(),
+            workers=settings.verify_workers,
+        )
+        report, verify_seconds = _timed(lambda: verify_store(ledger.store, options))
+        assert report.intact, report.failures[:3]
+        _, replay_seconds = _timed(lambda: [ledger.load(aggregate) for aggregate in aggregates])
+        raw = bench_raw_verify()
+        verify = _rate(report.events, verify_seconds)
+        return {
+            "backend": settings.backend,
+            "events": events,
+            "signed_append_per_s": signed,
+            "bare_append_per_s": bare,
+            "signed_over_bare": round(signed / bare, 3),
+            "verify_per_s": verify,
+            "raw_ed25519_verify_per_s": raw,
+            "verify_over_raw": round(verify / raw, 3),
+            "replay_per_s": _rate(events, replay_seconds),
+            "verify_workers": settings.verify_workers,
+            "python": platform.python_version(),
+            "measured_at": (datetime.now(UTC) - timedelta(microseconds=0)).isoformat(timespec="seconds"),
+        }
+    finally:
+        ledger.close()
