@@ -13,16 +13,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.errors import CustodyError
 from eventsourcing.persistence import OperationalError
+
+from api import cli_commands
+from api.passwords import PasswordUnavailable
+from domain.errors import CustodyError
 from ledger.ledger_meta import NotInitialised
 from ledger.secrets import MissingSecret
 from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
-
-from api import cli_commands
-from api.passwords import PasswordUnavailable
 
 EXIT_REFUSED = 2
 EXIT_UNAVAILABLE = 3
@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="replay every event and check hashes, links and signatures")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.add_argument("--trust", metavar="FILE", help="ledger public key file to trust (default CUSTODY_HOME/ledger.pub)")
+    verify.add_argument(
+        "--trust", metavar="FILE", help="ledger public key file to trust (default CUSTODY_HOME/ledger.pub)"
+    )
     verify.add_argument("--strict", action="store_true", help="also re-canonicalise every body (RFC 8785)")
     verify.add_argument("--workers", type=int, help="verification threads (default: number of cores)")
     verify.set_defaults(handler=cli_commands.verify)
@@ -92,9 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure signed vs bare append, verification and replay (JSON)")
     bench.add_argument("--json", action="store_true", help="print one JSON line per backend")
     bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
-    bench.add_argument(
-        "--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend"
-    )
+    bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend")
     bench.set_defaults(handler=cli_commands.bench)
     return parser
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from api.passwords import read_password
+from api.render import aggregate_summary, event_line, jsonable
 from domain.errors import InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
@@ -22,9 +24,6 @@ from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff, revoke_key
 from ledger.verifier import VerifyOptions, verify_store
-
-from api.passwords import read_password
-from api.render import aggregate_summary, event_line, jsonable
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 
@@ -59,7 +58,9 @@ def init(args: argparse.Namespace, settings: Settings) -> int:
     where = settings.database_url.split("@")[-1] if settings.database_url else str(settings.sqlite_path)
     print(f"store: {settings.backend} ({where})")
     print(f"migrations applied now: {', '.join(report.migrations) or 'none (up to date)'}")
-    print(f"ledger {report.ledger_id}, key {report.ledger_key_id} ({'created' if report.created_ledger else 'existing'})")
+    print(
+        f"ledger {report.ledger_id}, key {report.ledger_key_id} ({'created' if report.created_ledger else 'existing'})"
+    )
     print(f"trust anchor for verifiers: {settings.home / 'ledger.pub'}")
     if report.created_admin:
         hint = f" (generated; saved in {settings.home / ADMIN_PASSWORD_FILE}, mode 0600)" if generated else ""
@@ -75,7 +76,9 @@ def _admin_password(args: argparse.Namespace, settings: Settings, ledger: Custod
     if ledger.store.size() and ledger.load(staff_id_for("admin")) is not None:
         return "", False
     if args.password_stdin or sys.stdin.isatty():
-        return read_password("new admin password: ", env_var="CUSTODY_ADMIN_PASSWORD", from_stdin=args.password_stdin), False
+        return read_password(
+            "new admin password: ", env_var="CUSTODY_ADMIN_PASSWORD", from_stdin=args.password_stdin
+        ), False
     import os
 
     if os.environ.get("CUSTODY_ADMIN_PASSWORD"):
@@ -124,7 +127,10 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({**report.to_json(), "trust_anchor": trusted is not None}))
     else:
         if trusted is None:
-            print("warning: no trust anchor (ledger.pub) given: the genesis key was accepted as found", file=sys.stderr)
+            print(
+                "warning: no trust anchor (ledger.pub) given: the genesis key was accepted as found",
+                file=sys.stderr,
+            )
         for failure in report.failures:
             print(
                 f"FAIL position {failure.position} aggregate {failure.aggregate_id} version {failure.version}: "
@@ -180,7 +186,9 @@ def _occurred_at(text: str | None) -> datetime | None:
     try:
         return parse_instant(text)
     except ValueError as error:
-        raise InvalidInput(f"--occurred-at {text!r}: {error}; give ISO 8601 with an offset", field="occurred_at") from None
+        raise InvalidInput(
+            f"--occurred-at {text!r}: {error}; give ISO 8601 with an offset", field="occurred_at"
+        ) from None
 
 
 def record(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,7 +200,12 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
     ledger = open_ledger(settings)
     try:
         envelopes = ledger.record(
-            args.type, aggregate_id, payload, user=args.user, meaning=args.meaning, password=password,
+            args.type,
+            aggregate_id,
+            payload,
+            user=args.user,
+            meaning=args.meaning,
+            password=password,
             occurred_at=occurred_at,
         )
     finally:
@@ -207,7 +220,7 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
 
 def event_types(args: argparse.Namespace, settings: Settings) -> int:
     """`custody event-types`: what can be recorded, by whom, with which fields."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in sorted(EVENT_TYPES.values(), key=lambda s: (s.kind, s.name)):
         fields = [f.name for f in dataclasses.fields(spec.payload)]
         rows.append(
@@ -238,7 +251,12 @@ def staff_add(args: argparse.Namespace, settings: Settings) -> int:
     ledger = open_ledger(settings)
     try:
         envelopes = register_staff(
-            ledger, args.username, args.name, args.role, password, registrar=args.by,
+            ledger,
+            args.username,
+            args.name,
+            args.role,
+            password,
+            registrar=args.by,
             registrar_password=registrar_password,
         )
     finally:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from api import demo_journeys as j
 from domain.identifiers import product_id_for
 from domain.staff import staff_id_for
 from ledger.identity_store import IdentityStore, PatientIdentity
@@ -25,8 +26,6 @@ from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import register_staff
-
-from api import demo_journeys as j
 
 DEMO_FILE = "demo.json"
 USERS = {
@@ -120,50 +119,138 @@ def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID
     product = j.enrol_car_t(rec, coi, "PSN-SLE-0001", "systemic_lupus_erythematosus", start)
     qc_at = j.collect_and_manufacture(rec, product, coi, "G123498654321", start + timedelta(days=3))
     j.qc(rec, product, qc_at)
-    rec("qp", "ProductReleased", product, qc_at + timedelta(days=1), "released", certificate_id=f"CoR-{coi.sequence}")
+    rec(
+        "qp",
+        "ProductReleased",
+        product,
+        qc_at + timedelta(days=1),
+        "released",
+        certificate_id=f"CoR-{coi.sequence}",
+    )
     j.ship_to_pharmacy(rec, [(product, coi)], qc_at + timedelta(days=2))
     j.store(rec, product, qc_at + timedelta(days=3), "A1")
     when = qc_at + timedelta(days=8)
     other = j.new_coi(facility, year)
-    rec("pharmacist", "Dispensed", product, when, "verified", to_unit=j.UNIT, scanned_coi=coi.value,
-        scanned_patient="PSN-SLE-0001", release_verified=True)
+    rec(
+        "pharmacist",
+        "Dispensed",
+        product,
+        when,
+        "verified",
+        to_unit=j.UNIT,
+        scanned_coi=coi.value,
+        scanned_patient="PSN-SLE-0001",
+        release_verified=True,
+    )
     thaw_start = when + timedelta(hours=1)
     thawed = thaw_start + timedelta(minutes=4)
-    rec("nurse", "Thawed", product, thawed, "performed", method="dry_thawer", started_at=j.iso(thaw_start),
-        completed_at=j.iso(thawed), bag_id=f"LOT-{coi.sequence}-B1")
+    rec(
+        "nurse",
+        "Thawed",
+        product,
+        thawed,
+        "performed",
+        method="dry_thawer",
+        started_at=j.iso(thaw_start),
+        completed_at=j.iso(thawed),
+        bag_id=f"LOT-{coi.sequence}-B1",
+    )
     j.near_miss(rec, product, other, "PSN-SLE-0001", thawed + timedelta(minutes=2))
-    for user, kind, meaning, offset in (("nurse", "BedsideCheckPerformed", "performed", 8),
-                                        ("physician", "BedsideCheckWitnessed", "witnessed", 9)):
-        rec(user, kind, product, thawed + timedelta(minutes=offset), meaning, scanned_coi=coi.value,
-            scanned_patient="PSN-SLE-0001")
+    for user, kind, meaning, offset in (
+        ("nurse", "BedsideCheckPerformed", "performed", 8),
+        ("physician", "BedsideCheckWitnessed", "witnessed", 9),
+    ):
+        rec(
+            user,
+            kind,
+            product,
+            thawed + timedelta(minutes=offset),
+            meaning,
+            scanned_coi=coi.value,
+            scanned_patient="PSN-SLE-0001",
+        )
     start_inf, end_inf = thawed + timedelta(minutes=12), thawed + timedelta(minutes=25)
-    rec("nurse", "Infused", product, end_inf, "performed", started_at=j.iso(start_inf), ended_at=j.iso(end_inf),
-        volume_ml=68, bag_ids=[f"LOT-{coi.sequence}-B1"], observations="well tolerated")
-    rec("physician", "AdverseEventRecorded", product, end_inf + timedelta(days=2), "recorded",
-        category="crs", grade=1, description="fever 38.6 °C on day 2, resolved with paracetamol")
-    rec("physician", "FollowUpRecorded", product, end_inf + timedelta(days=7), "reviewed",
-        visit="day 7", findings="CRS resolved; no ICANS; B-cell aplasia confirmed")
+    rec(
+        "nurse",
+        "Infused",
+        product,
+        end_inf,
+        "performed",
+        started_at=j.iso(start_inf),
+        ended_at=j.iso(end_inf),
+        volume_ml=68,
+        bag_ids=[f"LOT-{coi.sequence}-B1"],
+        observations="well tolerated",
+    )
+    rec(
+        "physician",
+        "AdverseEventRecorded",
+        product,
+        end_inf + timedelta(days=2),
+        "recorded",
+        category="crs",
+        grade=1,
+        description="fever 38.6 °C on day 2, resolved with paracetamol",
+    )
+    rec(
+        "physician",
+        "FollowUpRecorded",
+        product,
+        end_inf + timedelta(days=7),
+        "reviewed",
+        visit="day 7",
+        findings="CRS resolved; no ICANS; B-cell aplasia confirmed",
+    )
     return product
 
 
 def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.UUID]:
     batch = uuid.uuid4()
     start = now - timedelta(days=40)
-    rec("qp", "BatchRegistered", batch, start, "recorded", lot="MSC-BANK-2026-07", donor_din="A999921123456",
-        product_code="MSC-BANK", doses=6, site=j.MANUFACTURER)
-    rec("qp", "BatchQcRecorded", batch, start + timedelta(days=5), "reviewed", tests=[
-        {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
-        {"name": "viability", "result": "91 %", "specification": ">= 70 %", "in_spec": True},
-    ])
+    rec(
+        "qp",
+        "BatchRegistered",
+        batch,
+        start,
+        "recorded",
+        lot="MSC-BANK-2026-07",
+        donor_din="A999921123456",
+        product_code="MSC-BANK",
+        doses=6,
+        site=j.MANUFACTURER,
+    )
+    rec(
+        "qp",
+        "BatchQcRecorded",
+        batch,
+        start + timedelta(days=5),
+        "reviewed",
+        tests=[
+            {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
+            {"name": "viability", "result": "91 %", "specification": ">= 70 %", "in_spec": True},
+        ],
+    )
     rec("qp", "BatchReleased", batch, start + timedelta(days=6), "released", certificate_id="CoR-MSC-2026-07")
     doses = []
     for dose in (1, 2):
         coi = j.new_coi(facility, year)
         product = product_id_for(coi)
-        rec("physician", "ProductEnrolled", product, start + timedelta(days=10, hours=dose), "approved",
-            coi=coi.value, product_kind="msc", product_code="MSC-BANK", patient_pseudonym="PSN-SSC-0002",
-            indication="systemic_sclerosis", treating_physician="physician", collection_site=j.MANUFACTURER,
-            batch_id=str(batch), dose_number=dose)
+        rec(
+            "physician",
+            "ProductEnrolled",
+            product,
+            start + timedelta(days=10, hours=dose),
+            "approved",
+            coi=coi.value,
+            product_kind="msc",
+            product_code="MSC-BANK",
+            patient_pseudonym="PSN-SSC-0002",
+            indication="systemic_sclerosis",
+            treating_physician="physician",
+            collection_site=j.MANUFACTURER,
+            batch_id=str(batch),
+            dose_number=dose,
+        )
         doses.append((product, coi))
     j.ship_to_pharmacy(rec, doses, start + timedelta(days=12))
     for index, (product, _) in enumerate(doses):
@@ -179,14 +266,34 @@ def _vasculitis_excursion(rec: j.Recorder, facility: str, year: int, now: Any) -
     product = j.enrol_car_t(rec, coi, "PSN-VAS-0003", "vasculitis", start)
     qc_at = j.collect_and_manufacture(rec, product, coi, "G123426000101", start + timedelta(days=2))
     j.qc(rec, product, qc_at)
-    rec("qp", "ProductReleased", product, qc_at + timedelta(days=1), "released", certificate_id=f"CoR-{coi.sequence}")
+    rec(
+        "qp",
+        "ProductReleased",
+        product,
+        qc_at + timedelta(days=1),
+        "released",
+        certificate_id=f"CoR-{coi.sequence}",
+    )
     j.ship_to_pharmacy(rec, [(product, coi)], qc_at + timedelta(days=2), temperature_ok=False)
     decided = qc_at + timedelta(days=4)
-    rec("physician", "ExceptionalReleaseRequested", product, decided, "requested",
+    rec(
+        "physician",
+        "ExceptionalReleaseRequested",
+        product,
+        decided,
+        "requested",
         reason="no therapeutic alternative; manufacturer's assessment finds the excursion within stability data",
-        risk_assessment_ref=f"RA-{coi.sequence}")
-    rec("qp", "ExceptionalReleaseApproved", product, decided + timedelta(hours=3), "released",
-        certificate_id=f"CoR-EX-{coi.sequence}", notified=["sponsor", "competent_authority"])
+        risk_assessment_ref=f"RA-{coi.sequence}",
+    )
+    rec(
+        "qp",
+        "ExceptionalReleaseApproved",
+        product,
+        decided + timedelta(hours=3),
+        "released",
+        certificate_id=f"CoR-EX-{coi.sequence}",
+        notified=["sponsor", "competent_authority"],
+    )
     j.store(rec, product, decided + timedelta(hours=5), "A2")
     return product
 

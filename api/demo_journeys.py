@@ -33,14 +33,10 @@ class Recorder:
         self.passwords = passwords
         self.signed: set[str] = set()
 
-    def __call__(
-        self, user: str, event_type: str, target: UUID, when: datetime, meaning: str, **payload: Any
-    ) -> None:
+    def __call__(self, user: str, event_type: str, target: UUID, when: datetime, meaning: str, **payload: Any) -> None:
         """One signed step."""
         password = None if user in self.signed else self.passwords[user]
-        self.ledger.record(
-            event_type, target, payload, user=user, meaning=meaning, password=password, occurred_at=when
-        )
+        self.ledger.record(event_type, target, payload, user=user, meaning=meaning, password=password, occurred_at=when)
         self.signed.add(user)
 
 
@@ -60,10 +56,21 @@ def enrol_car_t(
     """The physician enrols a patient's therapy event under a new COI."""
     product = product_id_for(coi)
     rec(
-        "physician", "ProductEnrolled", product, when, "approved",
-        coi=coi.value, product_kind="car_t", product_code=code, patient_pseudonym=pseudonym,
-        indication=indication, treating_physician="physician", collection_site=APHERESIS_SITE,
-        trial_sponsor="Academic sponsor (AP-HP)", trial_protocol="CART-AUTOIMMUNE-01", eu_ct_number="2025-500123-11-00",
+        "physician",
+        "ProductEnrolled",
+        product,
+        when,
+        "approved",
+        coi=coi.value,
+        product_kind="car_t",
+        product_code=code,
+        patient_pseudonym=pseudonym,
+        indication=indication,
+        treating_physician="physician",
+        collection_site=APHERESIS_SITE,
+        trial_sponsor="Academic sponsor (AP-HP)",
+        trial_protocol="CART-AUTOIMMUNE-01",
+        eu_ct_number="2025-500123-11-00",
     )
     return product
 
@@ -71,27 +78,68 @@ def enrol_car_t(
 def collect_and_manufacture(rec: Recorder, product: UUID, coi: Coi, din: str, start: datetime) -> datetime:
     """Apheresis, cold shipment to the manufacturer, manufacturing and QC; returns the QC time."""
     rec(
-        "nurse", "ApheresisCollected", product, start + timedelta(hours=4), "performed",
-        din=din, site=APHERESIS_SITE, volume_ml=245, started_at=iso(start), ended_at=iso(start + timedelta(hours=4)),
-        preservation="fresh", tnc_count=1.2e10, cd3_count=4.1e9,
+        "nurse",
+        "ApheresisCollected",
+        product,
+        start + timedelta(hours=4),
+        "performed",
+        din=din,
+        site=APHERESIS_SITE,
+        volume_ml=245,
+        started_at=iso(start),
+        ended_at=iso(start + timedelta(hours=4)),
+        preservation="fresh",
+        tnc_count=1.2e10,
+        cd3_count=4.1e9,
     )
     shipment = uuid.uuid4()
     rec(
-        "courier", "ShipmentDispatched", shipment, start + timedelta(hours=6), "performed",
-        units=[str(product)], leg="to_manufacturer", from_site=APHERESIS_SITE, to_site=MANUFACTURER,
-        courier="courier", shipper_id="CBX-2-8-0412", data_logger_id="LOG-7781", temperature_class="fresh_2_8c",
+        "courier",
+        "ShipmentDispatched",
+        shipment,
+        start + timedelta(hours=6),
+        "performed",
+        units=[str(product)],
+        leg="to_manufacturer",
+        from_site=APHERESIS_SITE,
+        to_site=MANUFACTURER,
+        courier="courier",
+        shipper_id="CBX-2-8-0412",
+        data_logger_id="LOG-7781",
+        temperature_class="fresh_2_8c",
         seal_ids=["SEAL-55120"],
     )
     rec(
-        "qp", "ShipmentReceived", shipment, start + timedelta(hours=22), "received",
-        site=MANUFACTURER, received_units=[{"product_id": str(product), "scanned_coi": coi.value, "condition": "intact"}],
-        seal_intact=True, temperature_ok=True, data_logger_reviewed=True,
+        "qp",
+        "ShipmentReceived",
+        shipment,
+        start + timedelta(hours=22),
+        "received",
+        site=MANUFACTURER,
+        received_units=[{"product_id": str(product), "scanned_coi": coi.value, "condition": "intact"}],
+        seal_intact=True,
+        temperature_ok=True,
+        data_logger_reviewed=True,
     )
     lot = f"LOT-{coi.sequence}"
-    rec("qp", "ManufacturingStarted", product, start + timedelta(days=1, hours=2), "performed", lot=lot, site=MANUFACTURER)
     rec(
-        "qp", "ManufacturingCompleted", product, start + timedelta(days=12), "performed",
-        lot=lot, bag_ids=[f"{lot}-B1", f"{lot}-B2"], dose_description="1.0 × 10^6 CAR+ T cells/kg",
+        "qp",
+        "ManufacturingStarted",
+        product,
+        start + timedelta(days=1, hours=2),
+        "performed",
+        lot=lot,
+        site=MANUFACTURER,
+    )
+    rec(
+        "qp",
+        "ManufacturingCompleted",
+        product,
+        start + timedelta(days=12),
+        "performed",
+        lot=lot,
+        bag_ids=[f"{lot}-B1", f"{lot}-B2"],
+        dose_description="1.0 × 10^6 CAR+ T cells/kg",
     )
     return start + timedelta(days=19)
 
@@ -102,63 +150,129 @@ def qc(rec: Recorder, product: UUID, when: datetime, *, viability: int = 92) -> 
         {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
         {"name": "endotoxin", "result": "< 0.5 EU/mL", "specification": "< 5 EU/mL", "in_spec": True},
         {"name": "mycoplasma", "result": "negative", "specification": "negative", "in_spec": True},
-        {"name": "viability", "result": f"{viability} %", "specification": ">= 80 %", "in_spec": viability >= 80},
+        {
+            "name": "viability",
+            "result": f"{viability} %",
+            "specification": ">= 80 %",
+            "in_spec": viability >= 80,
+        },
         {"name": "CAR expression", "result": "38 %", "specification": ">= 15 %", "in_spec": True},
     ]
     rec("qp", "QcResultsRecorded", product, when, "reviewed", tests=tests)
 
 
 def ship_to_pharmacy(
-    rec: Recorder, products: list[tuple[UUID, Coi]], when: datetime, *, temperature_ok: bool = True, origin: str = MANUFACTURER
+    rec: Recorder,
+    products: list[tuple[UUID, Coi]],
+    when: datetime,
+    *,
+    temperature_ok: bool = True,
+    origin: str = MANUFACTURER,
 ) -> None:
     """Cryopreserved shipment in an LN2 dry shipper, received and checked by the pharmacist."""
     shipment = uuid.uuid4()
     rec(
-        "courier", "ShipmentDispatched", shipment, when, "performed",
-        units=[str(p) for p, _ in products], leg="to_pharmacy", from_site=origin, to_site=PHARMACY,
-        courier="courier", shipper_id="LN2-DS-0098", data_logger_id="LOG-9120", temperature_class="ln2_dry_shipper",
+        "courier",
+        "ShipmentDispatched",
+        shipment,
+        when,
+        "performed",
+        units=[str(p) for p, _ in products],
+        leg="to_pharmacy",
+        from_site=origin,
+        to_site=PHARMACY,
+        courier="courier",
+        shipper_id="LN2-DS-0098",
+        data_logger_id="LOG-9120",
+        temperature_class="ln2_dry_shipper",
         seal_ids=["SEAL-88001"],
     )
     excursion: dict[str, Any] = {} if temperature_ok else {"max_c": -96.0, "excursion_min": 45}
     rec(
-        "pharmacist", "ShipmentReceived", shipment, when + timedelta(hours=20), "received",
+        "pharmacist",
+        "ShipmentReceived",
+        shipment,
+        when + timedelta(hours=20),
+        "received",
         site=PHARMACY,
         received_units=[{"product_id": str(p), "scanned_coi": c.value, "condition": "intact"} for p, c in products],
-        seal_intact=True, temperature_ok=temperature_ok, data_logger_reviewed=True,
-        certificate_of_release_checked=True, **excursion,
+        seal_intact=True,
+        temperature_ok=temperature_ok,
+        data_logger_reviewed=True,
+        certificate_of_release_checked=True,
+        **excursion,
     )
 
 
 def store(rec: Recorder, product: UUID, when: datetime, position: str) -> None:
     """Vapour-phase LN2 storage at the pharmacy."""
     rec(
-        "pharmacist", "StoredInLN2", product, when, "performed",
-        site=PHARMACY, tank="LN2-TANK-1", rack="R3", box="B12", position=position, temperature_c=-180.0,
+        "pharmacist",
+        "StoredInLN2",
+        product,
+        when,
+        "performed",
+        site=PHARMACY,
+        tank="LN2-TANK-1",
+        rack="R3",
+        box="B12",
+        position=position,
+        temperature_c=-180.0,
     )
 
 
 def administer(rec: Recorder, product: UUID, coi: Coi, pseudonym: str, bag: str, when: datetime) -> datetime:
     """Dispense, thaw, two-person bedside check and infusion; returns the infusion end."""
     rec(
-        "pharmacist", "Dispensed", product, when, "verified",
-        to_unit=UNIT, scanned_coi=coi.value, scanned_patient=pseudonym, release_verified=True,
+        "pharmacist",
+        "Dispensed",
+        product,
+        when,
+        "verified",
+        to_unit=UNIT,
+        scanned_coi=coi.value,
+        scanned_patient=pseudonym,
+        release_verified=True,
     )
     thaw_start = when + timedelta(hours=1)
     thawed = thaw_start + timedelta(minutes=4)
     rec(
-        "nurse", "Thawed", product, thawed, "performed",
-        method="dry_thawer", started_at=iso(thaw_start), completed_at=iso(thawed), bag_id=bag,
+        "nurse",
+        "Thawed",
+        product,
+        thawed,
+        "performed",
+        method="dry_thawer",
+        started_at=iso(thaw_start),
+        completed_at=iso(thawed),
+        bag_id=bag,
     )
     for user, kind, meaning, offset in (
         ("nurse", "BedsideCheckPerformed", "performed", 6),
         ("physician", "BedsideCheckWitnessed", "witnessed", 7),
     ):
-        rec(user, kind, product, thawed + timedelta(minutes=offset), meaning, scanned_coi=coi.value, scanned_patient=pseudonym)
+        rec(
+            user,
+            kind,
+            product,
+            thawed + timedelta(minutes=offset),
+            meaning,
+            scanned_coi=coi.value,
+            scanned_patient=pseudonym,
+        )
     start = thawed + timedelta(minutes=10)
     end = start + timedelta(minutes=12)
     rec(
-        "nurse", "Infused", product, end, "performed",
-        started_at=iso(start), ended_at=iso(end), volume_ml=68, bag_ids=[bag], observations="well tolerated",
+        "nurse",
+        "Infused",
+        product,
+        end,
+        "performed",
+        started_at=iso(start),
+        ended_at=iso(end),
+        volume_ml=68,
+        bag_ids=[bag],
+        observations="well tolerated",
     )
     return end
 
@@ -166,10 +280,22 @@ def administer(rec: Recorder, product: UUID, coi: Coi, pseudonym: str, bag: str,
 def near_miss(rec: Recorder, product: UUID, wrong: Coi, pseudonym: str, when: datetime) -> None:
     """A bag from another patient is scanned at the bedside: refused, recorded, then resolved."""
     try:
-        rec("nurse", "BedsideCheckPerformed", product, when, "performed", scanned_coi=wrong.value, scanned_patient=pseudonym)
+        rec(
+            "nurse",
+            "BedsideCheckPerformed",
+            product,
+            when,
+            "performed",
+            scanned_coi=wrong.value,
+            scanned_patient=pseudonym,
+        )
     except IdentityMismatch:
         rec(
-            "physician", "MismatchResolved", product, when + timedelta(minutes=3), "approved",
+            "physician",
+            "MismatchResolved",
+            product,
+            when + timedelta(minutes=3),
+            "approved",
             resolution="wrong bag picked from the transport box; correct bag retrieved and re-scanned",
         )
     else:  # the demo is wrong if a mismatching label were accepted

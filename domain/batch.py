@@ -87,8 +87,7 @@ BATCH_RELEASED = EventSpec(
     BatchReleased,
     (M.RELEASED,),
     _QP,
-    "The Qualified Person releases a batch whose QC is within specification; its doses may then be "
-    "allocated.",
+    "The Qualified Person releases a batch whose QC is within specification; its doses may then be allocated.",
 )
 DOSE_ALLOCATED = EventSpec(
     "DoseAllocated",
@@ -166,18 +165,14 @@ def check_dose_available(batch: BankBatch, product_code: str, dose_number: int) 
             rule="batch_product_mismatch",
         )
     if batch.recalled:
-        raise OutOfOrder(
-            f"batch {batch.lot} has been recalled: its doses cannot be allocated", rule="batch_recalled"
-        )
+        raise OutOfOrder(f"batch {batch.lot} has been recalled: its doses cannot be allocated", rule="batch_recalled")
     if not batch.released:
         raise OutOfOrder(
             f"batch {batch.lot} is not released: record BatchReleased before allocating doses",
             rule="batch_not_released",
         )
     if batch.doses_left <= 0:
-        raise OutOfOrder(
-            f"batch {batch.lot} has no doses left (all {batch.doses} allocated)", rule="no_doses_left"
-        )
+        raise OutOfOrder(f"batch {batch.lot} has no doses left (all {batch.doses} allocated)", rule="no_doses_left")
     if dose_number > batch.doses:
         raise InvalidInput(
             f"payload.dose_number {dose_number} is beyond the batch's {batch.doses} doses",
@@ -186,7 +181,6 @@ def check_dose_available(batch: BankBatch, product_code: str, dose_number: int) 
         )
     if dose_number in batch.allocated:
         raise OutOfOrder(
-            f"dose {dose_number} of batch {batch.lot} is already allocated to product "
-            f"{batch.allocated[dose_number]}",
+            f"dose {dose_number} of batch {batch.lot} is already allocated to product {batch.allocated[dose_number]}",
             rule="dose_already_allocated",
         )

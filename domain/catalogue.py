@@ -46,9 +46,7 @@ def _is_int(value: object) -> bool:
 
 def _code(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"\S+", value):
-        raise _refuse(
-            "catalogue", f"product code must be text without spaces, {_got(value)}", "catalogue_wrong_type"
-        )
+        raise _refuse("catalogue", f"product code must be text without spaces, {_got(value)}", "catalogue_wrong_type")
     return value
 
 
@@ -79,9 +77,7 @@ def _minutes(value: object, path: str) -> int | None:
     if value is None:
         return None
     if not _is_int(value):
-        raise _refuse(
-            path, f"must be a whole number of minutes or null, {_got(value)}", "catalogue_wrong_type"
-        )
+        raise _refuse(path, f"must be a whole number of minutes or null, {_got(value)}", "catalogue_wrong_type")
     if not 1 <= cast(int, value) <= 24 * 60:
         raise _refuse(path, f"must be between 1 and 1440 minutes, {_got(value)}", "catalogue_out_of_range")
     return cast(int, value)
@@ -186,9 +182,7 @@ class Catalogue:
     def from_mapping(cls, data: Mapping[str, Mapping[str, Any]]) -> Catalogue:
         """Override or extend the defaults from a configuration file's parsed JSON or TOML."""
         if not isinstance(data, Mapping):
-            raise _refuse(
-                "catalogue", f"must be a table of product codes, {_got(data)}", "catalogue_wrong_type"
-            )
+            raise _refuse("catalogue", f"must be a table of product codes, {_got(data)}", "catalogue_wrong_type")
         entries = dict(cls.default()._entries)
         for code, settings in data.items():
             _code(code)

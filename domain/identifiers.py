@@ -103,9 +103,7 @@ class Din:
     def __post_init__(self) -> None:
         problem = _din_problem(self.value) if isinstance(self.value, str) else _DIN_LENGTH_RULE
         if problem is not None:
-            raise InvalidIdentifier(
-                f"din {_shown(str(self.value))} {problem}", field="din", rule="din_format"
-            )
+            raise InvalidIdentifier(f"din {_shown(str(self.value))} {problem}", field="din", rule="din_format")
 
     @property
     def facility(self) -> str:
@@ -197,9 +195,7 @@ class Coi:
     def __post_init__(self) -> None:
         problem = _coi_problem(self.value) if isinstance(self.value, str) else _COI_LENGTH_RULE
         if problem is not None:
-            raise InvalidIdentifier(
-                f"coi {_shown(str(self.value))} {problem}", field="coi", rule="coi_format"
-            )
+            raise InvalidIdentifier(f"coi {_shown(str(self.value))} {problem}", field="coi", rule="coi_format")
 
     @property
     def facility(self) -> str:

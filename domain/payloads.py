@@ -151,9 +151,7 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
 
 
 def _wrong_type(path: str, expected: str, value: object) -> InvalidInput:
-    return InvalidInput(
-        f"{path} must be {expected}, got {type(value).__name__}", field=path, rule="wrong_type"
-    )
+    return InvalidInput(f"{path} must be {expected}, got {type(value).__name__}", field=path, rule="wrong_type")
 
 
 def _convert(tp: Any, value: object, path: str) -> Any:
@@ -215,9 +213,7 @@ def _convert_text(value: object, path: str, markers: list[Any]) -> str:
         try:
             return str(UUID(text))
         except ValueError:
-            raise InvalidInput(
-                f"{path} {text!r} is not an id (UUID)", field=path, rule="invalid_id"
-            ) from None
+            raise InvalidInput(f"{path} {text!r} is not an id (UUID)", field=path, rule="invalid_id") from None
     return text
 
 
@@ -226,13 +222,9 @@ def _check_length(size: int, path: str, markers: list[Any]) -> None:
         if not isinstance(marker, Length):
             continue
         if size < marker.low:
-            raise InvalidInput(
-                f"{path} needs at least {marker.low} item(s)", field=path, rule="too_few_items"
-            )
+            raise InvalidInput(f"{path} needs at least {marker.low} item(s)", field=path, rule="too_few_items")
         if marker.high is not None and size > marker.high:
-            raise InvalidInput(
-                f"{path} allows at most {marker.high} item(s)", field=path, rule="too_many_items"
-            )
+            raise InvalidInput(f"{path} allows at most {marker.high} item(s)", field=path, rule="too_many_items")
 
 
 def _convert_list(item_type: Any, value: object, path: str, markers: list[Any]) -> list[Any]:

@@ -157,9 +157,7 @@ class TherapyProduct(Aggregate):
         self.location = Location(record.payload["site"])
         self.shipment_id = None
         to_pharmacy = record.payload["leg"] == "to_pharmacy"
-        self.state = (
-            ProductState.RECEIVED_AT_PHARMACY if to_pharmacy else ProductState.RECEIVED_AT_MANUFACTURER
-        )
+        self.state = ProductState.RECEIVED_AT_PHARMACY if to_pharmacy else ProductState.RECEIVED_AT_MANUFACTURER
 
     def when_ManufacturingStarted(self, record: EventRecord) -> None:
         """A new lot starts, so bags and QC of an earlier failed lot no longer count."""
@@ -259,9 +257,7 @@ class TherapyProduct(Aggregate):
         """A near miss suspends the product until explained."""
         p = record.payload
         self.suspended = True
-        self.suspension_reason = (
-            f"{p['field']} scanned {p['scanned']!r}, expected {p['expected']!r} at {p['step']}"
-        )
+        self.suspension_reason = f"{p['field']} scanned {p['scanned']!r}, expected {p['expected']!r} at {p['step']}"
 
     def when_MismatchResolved(self, record: EventRecord) -> None:
         """The suspension ends once the mismatch is explained."""

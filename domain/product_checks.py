@@ -60,9 +60,7 @@ def check_not_terminal(product: TherapyProduct, step: str) -> None:
         )
 
 
-def check_state(
-    product: TherapyProduct, allowed: Iterable[ProductState], step: str, rule: str = "wrong_state"
-) -> None:
+def check_state(product: TherapyProduct, allowed: Iterable[ProductState], step: str, rule: str = "wrong_state") -> None:
     """Refuse a step the custody chain does not allow from the product's current state."""
     allowed = tuple(allowed)
     if product.state not in allowed:
@@ -110,9 +108,7 @@ def check_identity(cmd: Command, product: TherapyProduct, step: str, field: str,
     )
 
 
-def check_interval(
-    start: datetime, end: datetime, occurred_at: datetime, start_field: str, end_field: str
-) -> None:
+def check_interval(start: datetime, end: datetime, occurred_at: datetime, start_field: str, end_field: str) -> None:
     """A start/end pair must be in order and not later than the step it belongs to."""
     if end < start:
         raise TimeRuleViolation(

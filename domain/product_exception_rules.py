@@ -55,9 +55,7 @@ def lift_quarantine(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
 def resolve_mismatch(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     """A suspension is lifted only once the identity mismatch is explained."""
     if not product.suspended:
-        raise OutOfOrder(
-            "cannot resolve a mismatch: the product is not suspended for one", rule="not_suspended"
-        )
+        raise OutOfOrder("cannot resolve a mismatch: the product is not suspended for one", rule="not_suspended")
     return [cmd.record()]
 
 

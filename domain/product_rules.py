@@ -52,15 +52,11 @@ def _allocate_dose(cmd: Command, payload: ev.ProductEnrolled) -> NewEvent:
     """An MSC product takes one dose of a released bank batch."""
     for name in ("batch_id", "dose_number"):
         if getattr(payload, name) is None:
-            raise InvalidInput(
-                f"payload.{name} is required for an MSC dose", field=f"payload.{name}", rule="required"
-            )
+            raise InvalidInput(f"payload.{name} is required for an MSC dose", field=f"payload.{name}", rule="required")
     assert payload.batch_id is not None and payload.dose_number is not None
     batch = cmd.load(UUID(payload.batch_id))
     if not isinstance(batch, BankBatch) or not batch.registered:
-        raise NotFound(
-            f"payload.batch_id: no bank batch with id {payload.batch_id}", field="payload.batch_id"
-        )
+        raise NotFound(f"payload.batch_id: no bank batch with id {payload.batch_id}", field="payload.batch_id")
     check_dose_available(batch, payload.product_code, payload.dose_number)
     return cmd.derive(DOSE_ALLOCATED, batch.id, DoseAllocated(str(cmd.aggregate_id), payload.dose_number))
 
@@ -69,14 +65,10 @@ def collect_apheresis(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     """Only autologous products are collected; a new collection may follow a failed lot."""
     payload: ev.ApheresisCollected = cmd.payload
     if product.product_kind != ev.ProductKind.CAR_T:
-        raise OutOfOrder(
-            "cannot record ApheresisCollected: an MSC dose comes from a bank batch", rule="car_t_only"
-        )
+        raise OutOfOrder("cannot record ApheresisCollected: an MSC dose comes from a bank batch", rule="car_t_only")
     check_state(product, (S.ENROLLED, S.COLLECTED, S.MANUFACTURING_FAILED), "ApheresisCollected")
     if any(collection.din == payload.din for collection in product.collections):
-        raise OutOfOrder(
-            f"DIN {payload.din} is already recorded for this product", rule="din_already_recorded"
-        )
+        raise OutOfOrder(f"DIN {payload.din} is already recorded for this product", rule="din_already_recorded")
     check_interval(
         parse_time(payload.started_at),
         parse_time(payload.ended_at),
@@ -117,8 +109,7 @@ def complete_manufacturing(product: TherapyProduct, cmd: Command) -> list[NewEve
     bags_max = cmd.catalogue.get(product.product_code).bags_max
     if len(payload.bag_ids) > bags_max:
         raise InvalidInput(
-            f"payload.bag_ids has {len(payload.bag_ids)} bags; {product.product_code} allows at most "
-            f"{bags_max}",
+            f"payload.bag_ids has {len(payload.bag_ids)} bags; {product.product_code} allows at most {bags_max}",
             field="payload.bag_ids",
             rule="too_many_bags",
         )
@@ -150,8 +141,7 @@ def request_exceptional_release(product: TherapyProduct, cmd: Command) -> list[N
     """Only the treating physician asks, in writing, for an out-of-specification or held product."""
     if cmd.ctx.actor.role != Role.PHYSICIAN:
         raise RuleViolation(
-            "an exceptional release is requested in writing by the treating physician, "
-            f"not a {cmd.ctx.actor.role}",
+            f"an exceptional release is requested in writing by the treating physician, not a {cmd.ctx.actor.role}",
             rule="requested_by_treating_physician",
         )
     if product.state != S.QC_OUT_OF_SPEC and not product.quarantined:

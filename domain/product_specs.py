@@ -109,8 +109,7 @@ EXCEPTIONAL_RELEASE_APPROVED = _spec(
     ev.ExceptionalReleaseApproved,
     (M.RELEASED,),
     frozenset({R.QP}),
-    "Releases a requested out-of-specification product and records who "
-    "was notified (EU GMP for ATMPs §11.5).",
+    "Releases a requested out-of-specification product and records who was notified (EU GMP for ATMPs §11.5).",
 )
 STORED_IN_LN2 = _spec(
     "StoredInLN2",
@@ -277,6 +276,4 @@ ANNOTATION_ADDED = _spec(
     annotation=True,
 )
 
-PRODUCT_SPECS: tuple[EventSpec, ...] = tuple(
-    value for value in globals().values() if isinstance(value, EventSpec)
-)
+PRODUCT_SPECS: tuple[EventSpec, ...] = tuple(value for value in globals().values() if isinstance(value, EventSpec))

@@ -23,9 +23,7 @@ from domain.spec import Command
 _FRESH_CLASSES = (TemperatureClass.FRESH_2_8C, TemperatureClass.ROOM_TEMPERATURE)
 
 
-def check_shippable(
-    product: TherapyProduct, leg: ev.Leg, temperature_class: TemperatureClass, field: str
-) -> None:
+def check_shippable(product: TherapyProduct, leg: ev.Leg, temperature_class: TemperatureClass, field: str) -> None:
     """A product travels only when ready for that leg, not on hold, in the shipper its preservation needs."""
     step = f"ProductShipped ({field})"
     check_not_terminal(product, step)
@@ -91,9 +89,7 @@ def receipt_events(
     return events
 
 
-def _receipt_problems(
-    cmd: Command, product: TherapyProduct, shipment: Shipment, unit: ReceivedUnit
-) -> list[str]:
+def _receipt_problems(cmd: Command, product: TherapyProduct, shipment: Shipment, unit: ReceivedUnit) -> list[str]:
     """The physical facts of a receipt that hold the product: late fresh cells, broken seal, damaged bag."""
     receipt: ShipmentReceived = cmd.payload
     problems: list[str] = []

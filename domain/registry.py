@@ -18,7 +18,14 @@ from uuid import UUID
 from domain import batch_rules, product_exception_rules, product_pharmacy_rules, product_rules, shipment_rules
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
-from domain.errors import InvalidInput, NotFound, OutOfOrder, RuleViolation, TimeRuleViolation, UnknownEventType
+from domain.errors import (
+    InvalidInput,
+    NotFound,
+    OutOfOrder,
+    RuleViolation,
+    TimeRuleViolation,
+    UnknownEventType,
+)
 from domain.events import Context, Meaning, NewEvent
 from domain.payloads import parse_payload
 from domain.product import TherapyProduct
@@ -71,8 +78,7 @@ def _spec_for(event_type: str) -> EventSpec:
         )
     if spec.derived_from is not None:
         raise OutOfOrder(
-            f"{event_type} is recorded by the domain when {spec.derived_from} is recorded; "
-            "record that instead",
+            f"{event_type} is recorded by the domain when {spec.derived_from} is recorded; record that instead",
             field="type",
             rule="derived_event",
         )
@@ -160,9 +166,7 @@ def _check_after_previous_step(aggregate: Aggregate | None, ctx: Context) -> Non
         )
 
 
-def _check_derived_after_previous_steps(
-    events: list[NewEvent], target_id: UUID, ctx: Context, load: Loader
-) -> None:
+def _check_derived_after_previous_steps(events: list[NewEvent], target_id: UUID, ctx: Context, load: Loader) -> None:
     """Derived events obey the same order on the aggregates they land on."""
     for other_id in dict.fromkeys(event.aggregate_id for event in events if event.aggregate_id != target_id):
         _check_after_previous_step(load(other_id), ctx)

@@ -102,8 +102,7 @@ SHIPMENT_RECEIVED = EventSpec(
     ShipmentReceived,
     (M.RECEIVED, M.VERIFIED),
     frozenset({R.PHARMACIST, R.QP}),
-    "The shipper was received and opened; each product's label, bag, seal and temperature record "
-    "were checked.",
+    "The shipper was received and opened; each product's label, bag, seal and temperature record were checked.",
 )
 SHIPMENT_SPECS = (SHIPMENT_DISPATCHED, SHIPMENT_HANDED_OVER, SHIPMENT_RECEIVED)
 

@@ -24,9 +24,7 @@ def dispatch(cmd: Command) -> list[NewEvent]:
     """Every product listed must exist, be ready for the leg, and suit the shipper's temperature class."""
     payload: ShipmentDispatched = cmd.payload
     if len(set(payload.units)) != len(payload.units):
-        raise InvalidInput(
-            "payload.units lists a product twice", field="payload.units", rule="duplicate_unit"
-        )
+        raise InvalidInput("payload.units lists a product twice", field="payload.units", rule="duplicate_unit")
     events = [cmd.record()]
     for index, unit in enumerate(payload.units):
         field = f"payload.units[{index}]"

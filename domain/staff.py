@@ -45,17 +45,17 @@ class StaffMember(Aggregate):
         """Key ids that are registered and not revoked."""
         return [key_id for key_id, revoked in self.keys.items() if not revoked]
 
-    def when_StaffMemberRegistered(self, record: EventRecord) -> None:  # noqa: N802
+    def when_StaffMemberRegistered(self, record: EventRecord) -> None:
         """Name and role become known."""
         self.username = str(record.payload["username"])
         self.name = str(record.payload["name"])
         self.role = str(record.payload["role"])
 
-    def when_SigningKeyRegistered(self, record: EventRecord) -> None:  # noqa: N802
+    def when_SigningKeyRegistered(self, record: EventRecord) -> None:
         """A key becomes valid for this person."""
         self.keys[str(record.payload["key_id"])] = False
 
-    def when_SigningKeyRevoked(self, record: EventRecord) -> None:  # noqa: N802
+    def when_SigningKeyRevoked(self, record: EventRecord) -> None:
         """A key stops being valid: later signatures with it fail verification."""
         self.keys[str(record.payload["key_id"])] = True
 
@@ -95,7 +95,8 @@ def decide_staff(
         role = _text(payload, "role")
         if role not in {r.value for r in Role}:
             raise InvalidInput(
-                f"payload.role {role!r} is not one of {', '.join(r.value for r in Role)}", field="payload.role"
+                f"payload.role {role!r} is not one of {', '.join(r.value for r in Role)}",
+                field="payload.role",
             )
         if aggregate_id != staff_id_for(username):
             raise InvalidInput("aggregate id does not match the username", field="aggregate_id")

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,7 @@ class BareProduct(Aggregate):
     """The same facts recorded the idiomatic eventsourcing way: an aggregate whose method triggers the event."""
 
     @event("AnnotationAdded")
-    def annotate(
-        self, payload: dict[str, Any], occurred_at: datetime, actor: dict[str, str], meaning: str
-    ) -> None:
+    def annotate(self, payload: dict[str, Any], occurred_at: datetime, actor: dict[str, str], meaning: str) -> None:
         """Record an annotation (state is not needed for the measurement)."""
         self.last_payload = payload
 
@@ -99,18 +96,14 @@ def bench_bare(settings: Settings, events: int, actor: Actor) -> float:
         product = BareProduct()
         app.save(product)
         for version in range(1, EVENTS_PER_AGGREGATE):
-            product.annotate(
-                _payload(aggregate * EVENTS_PER_AGGREGATE + version), now, actor.to_dict(), "recorded"
-            )
+            product.annotate(_payload(aggregate * EVENTS_PER_AGGREGATE + version), now, actor.to_dict(), "recorded")
             app.save(product)
     elapsed = time.perf_counter() - started
     app.close()
     return _rate(events, elapsed)
 
 
-def bench_signed(
-    ledger: CustodyLedger, events: int, actor: Actor, pair: KeyPair
-) -> tuple[float, list[uuid.UUID]]:
+def bench_signed(ledger: CustodyLedger, events: int, actor: Actor, pair: KeyPair) -> tuple[float, list[uuid.UUID]]:
     """Events per second built, canonicalised, hashed, chained, signed and saved one per transaction."""
     ledger_id = ledger.meta.ledger_id()
     now = ledger.clock.now()

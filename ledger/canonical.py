@@ -28,7 +28,7 @@ def _simple(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -_SAFE_INT <= value <= _SAFE_INT
+        return bool(-_SAFE_INT <= value <= _SAFE_INT)
     if kind is dict:
         return all(type(k) is str and k.isascii() and _simple(v) for k, v in value.items())
     if kind is list or kind is tuple:

@@ -216,9 +216,7 @@ def open_stored(stored: bytes, *, strict: bool = True) -> Opened:
     digest = hashlib.sha256(body_bytes).digest()
     digest_hex, signature_b64 = suffix.group(1).decode(), suffix.group(2).decode()
     if digest.hex() != digest_hex:
-        raise EnvelopeError(
-            "hash mismatch: the stored body does not hash to the recorded hash (edited record)"
-        )
+        raise EnvelopeError("hash mismatch: the stored body does not hash to the recorded hash (edited record)")
     try:
         body = json.loads(body_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

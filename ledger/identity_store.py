@@ -47,9 +47,7 @@ class IdentityStore:
     def put(self, pseudonym: str, identity: PatientIdentity, now: datetime) -> None:
         """Seal and keep one patient's identity."""
         nonce = os.urandom(12)
-        ciphertext = self.aead.encrypt(
-            nonce, json.dumps(asdict(identity)).encode(), AAD_PREFIX + pseudonym.encode()
-        )
+        ciphertext = self.aead.encrypt(nonce, json.dumps(asdict(identity)).encode(), AAD_PREFIX + pseudonym.encode())
         with self.store.side_transaction() as cursor:
             cursor.execute(
                 "INSERT INTO patient_identities (pseudonym, nonce, ciphertext, created_at) VALUES (%s, %s, %s, %s)",
@@ -59,20 +57,14 @@ class IdentityStore:
     def get(self, pseudonym: str) -> PatientIdentity:
         """Decrypt one identity, for authorised staff only (the caller checks the role)."""
         with self.store.side_transaction() as cursor:
-            cursor.execute(
-                "SELECT nonce, ciphertext FROM patient_identities WHERE pseudonym = %s", (pseudonym,)
-            )
+            cursor.execute("SELECT nonce, ciphertext FROM patient_identities WHERE pseudonym = %s", (pseudonym,))
             row = cursor.fetchone()
         if row is None:
             raise IdentityUnavailable(f"no identity is held for pseudonym {pseudonym}")
         try:
-            plain = self.aead.decrypt(
-                bytes(row["nonce"]), bytes(row["ciphertext"]), AAD_PREFIX + pseudonym.encode()
-            )
+            plain = self.aead.decrypt(bytes(row["nonce"]), bytes(row["ciphertext"]), AAD_PREFIX + pseudonym.encode())
         except InvalidTag:
-            raise IdentityUnavailable(
-                f"the identity held for {pseudonym} does not decrypt (altered row)"
-            ) from None
+            raise IdentityUnavailable(f"the identity held for {pseudonym} does not decrypt (altered row)") from None
         return PatientIdentity(**json.loads(plain))
 
     def erase(self, pseudonym: str) -> bool:

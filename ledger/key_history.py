@@ -124,9 +124,7 @@ def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -
         history.problems.append((opened, "undecodable_record", "the registered public key is not base64"))
         return
     if key_id_for(public_key) != payload["key_id"]:
-        history.problems.append(
-            (opened, "unknown_key", "the registered key id does not match its public key")
-        )
+        history.problems.append((opened, "unknown_key", "the registered key id does not match its public key"))
         return
     owner = history.usernames.get(envelope.aggregate_id)
     if owner is None:
@@ -134,17 +132,13 @@ def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -
         return
     if not history.keys:
         if trusted is not None and public_key not in trusted:
-            history.problems.append(
-                (opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key")
-            )
+            history.problems.append((opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key"))
             return
         self_signed = envelope.key_id == payload["key_id"] and verify_signature(
             public_key, opened.signature, signing_message(opened.digest)
         )
         if not self_signed:
-            history.problems.append(
-                (opened, "bad_signature", "the genesis key registration is not self-signed")
-            )
+            history.problems.append((opened, "bad_signature", "the genesis key registration is not self-signed"))
             return
     else:
         problem = history.registrar_problem(opened)

@@ -25,8 +25,7 @@ def yoyo_url(settings: Settings) -> str:
     parts = postgres_parts(settings.database_url)
     credentials = quote(parts["user"]) + (f":{quote(parts['password'])}" if parts["password"] else "")
     return (
-        f"postgresql+psycopg://{credentials}@{parts['host']}:{parts['port']}/{parts['dbname']}"
-        f"?schema={parts['schema']}"
+        f"postgresql+psycopg://{credentials}@{parts['host']}:{parts['port']}/{parts['dbname']}?schema={parts['schema']}"
     )
 
 
@@ -44,9 +43,7 @@ def ensure_schema(settings: Settings) -> None:
         autocommit=True,
         connect_timeout=5,
     ) as conn:
-        conn.execute(
-            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(parts["schema"]))
-        )
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(parts["schema"])))
 
 
 def apply_migrations(settings: Settings) -> list[str]:

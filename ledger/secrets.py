@@ -42,6 +42,6 @@ def derive_key(home: Path, label: str) -> bytes:
         raise MissingSecret(
             f"{path} is missing: run `custody init` (or point CUSTODY_HOME at the right place)"
         ) from None
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"custody-ledger/" + label.encode()
-    ).derive(master)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"custody-ledger/" + label.encode()).derive(
+        master
+    )

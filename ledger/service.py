@@ -26,8 +26,8 @@ from ledger.envelope import Envelope, event_body, seal
 from ledger.keys import KdfParameters, KeyPair
 from ledger.keystore import KeyStore
 from ledger.ledger_meta import LedgerMeta
-from ledger.signing_session import SignatureRefused, SigningSessions
 from ledger.settings import Settings
+from ledger.signing_session import SignatureRefused, SigningSessions
 from ledger.store import EventStore
 
 KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, StaffMember.kind: StaffMember}
@@ -92,9 +92,7 @@ class CustodyLedger:
         kind = str(envelopes[0].body["aggregate_kind"])
         cls = KINDS.get(kind)
         if cls is None:
-            raise InvalidInput(
-                f"stored aggregate kind {kind!r} is unknown to this version", field="aggregate_kind"
-            )
+            raise InvalidInput(f"stored aggregate kind {kind!r} is unknown to this version", field="aggregate_kind")
         aggregate = cls.replay(envelopes[0].aggregate_id, (envelope.to_record() for envelope in envelopes))
         return aggregate, Head(envelopes[-1].version, envelopes[-1].hash)
 

@@ -15,25 +15,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CUSTODY_", extra="ignore")
 
-    home: Path = Field(
-        default=Path(".custody"), description="Keys, master secret and the default SQLite file."
-    )
+    home: Path = Field(default=Path(".custody"), description="Keys, master secret and the default SQLite file.")
     database_url: str | None = Field(
         default=None,
         description="postgresql://user[:password]@host[:port]/db[?schema=S]; unset means SQLite in CUSTODY_HOME.",
     )
-    facility: str = Field(
-        default="F9999", description="ISBT 128 facility identification number (FIN) of this site."
-    )
+    facility: str = Field(default="F9999", description="ISBT 128 facility identification number (FIN) of this site.")
     signing_idle_minutes: float = Field(
         default=10.0, description="Within this idle period a signer is not asked for the password again."
     )
     kdf_time_cost: int = 3
     kdf_memory_kib: int = 65536
     kdf_parallelism: int = 4
-    catalogue_file: Path | None = Field(
-        default=None, description="JSON file overriding the product catalogue."
-    )
+    catalogue_file: Path | None = Field(default=None, description="JSON file overriding the product catalogue.")
     verify_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     lock_timeout_seconds: int = 5
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.errors import InvalidInput, NotFound
 from domain.events import Actor, Context, Meaning, NewEvent
@@ -128,9 +128,7 @@ def register_staff(
     staff_id = staff_id_for(username)
     existing, head = ledger.replay(ledger.history(staff_id))
     if existing is not None:
-        raise InvalidInput(
-            f"staff member {username!r} is already registered", field="username", rule="already_exists"
-        )
+        raise InvalidInput(f"staff member {username!r} is already registered", field="username", rule="already_exists")
     pair = KeyPair.generate()
     now = ledger.clock.now()
     events = _registration_events(staff_id, username, name, role, pair, actor, now, None)

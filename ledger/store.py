@@ -113,9 +113,7 @@ def parse_envelope(state: bytes) -> Envelope:
     """Decode stored bytes for replay, without verifying (the verifier does that)."""
     try:
         outer = json.loads(state)
-        return Envelope(
-            body=outer["body"], hash=outer["hash"], signature=outer["signature"], stored=bytes(state)
-        )
+        return Envelope(body=outer["body"], hash=outer["hash"], signature=outer["signature"], stored=bytes(state))
     except (ValueError, KeyError, TypeError) as error:
         raise EnvelopeError(f"undecodable record: {error}") from error
 

@@ -13,15 +13,16 @@ releases the GIL, so both cores work without the start-up cost of processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Any
 
-from domain.staff import STAFF_EVENT_TYPES
 from eventsourcing.persistence import Notification
+
+from domain.staff import STAFF_EVENT_TYPES
 from ledger.envelope import EnvelopeError, Opened, open_stored
 from ledger.key_history import KeyHistory, build_key_history
 
@@ -78,9 +79,7 @@ def _open_row(row: Notification, strict: bool = True) -> tuple[Opened | None, Fa
         return open_stored(bytes(row.state), strict=strict), None
     except EnvelopeError as error:
         text = str(error)
-        reason = (
-            "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
-        )
+        reason = "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
         return None, Failure(row.id, str(row.originator_id), row.originator_version, reason, text)
 
 
@@ -108,14 +107,10 @@ def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None, stric
     problem = keys.check(opened)
     if problem:
         fail(*problem)
-    return _Checked(
-        row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures)
-    )
+    return _Checked(row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures))
 
 
-def check_rows(
-    rows: Iterable[Notification], keys: KeyHistory, ledger_id: str | None, strict: bool
-) -> list[_Checked]:
+def check_rows(rows: Iterable[Notification], keys: KeyHistory, ledger_id: str | None, strict: bool) -> list[_Checked]:
     """Open and check a run of rows against the key history (no chain checks yet)."""
     return [_check_row(row, keys, ledger_id, strict) for row in rows]
 

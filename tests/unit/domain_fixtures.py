@@ -235,9 +235,7 @@ class CarTJourney:
             ("ReceivedAtManufacturer", lambda: self._receive(self.to_manufacturer, MANUFACTURER, 10 * hour)),
             (
                 "ManufacturingStarted",
-                lambda: self.step(
-                    "ManufacturingStarted", pid, {"lot": "LOT-1", "site": MANUFACTURER}, QP, hour
-                ),
+                lambda: self.step("ManufacturingStarted", pid, {"lot": "LOT-1", "site": MANUFACTURER}, QP, hour),
             ),
             (
                 "ManufacturingCompleted",
@@ -267,15 +265,11 @@ class CarTJourney:
             ("Thawed", self._thaw),
             (
                 "BedsideCheckPerformed",
-                lambda: self.step(
-                    "BedsideCheckPerformed", pid, bedside(self.coi), NURSE, timedelta(minutes=5)
-                ),
+                lambda: self.step("BedsideCheckPerformed", pid, bedside(self.coi), NURSE, timedelta(minutes=5)),
             ),
             (
                 "BedsideCheckWitnessed",
-                lambda: self.step(
-                    "BedsideCheckWitnessed", pid, bedside(self.coi), SECOND_NURSE, timedelta(minutes=2)
-                ),
+                lambda: self.step("BedsideCheckWitnessed", pid, bedside(self.coi), SECOND_NURSE, timedelta(minutes=2)),
             ),
             (
                 "Infused",
@@ -410,9 +404,7 @@ def msc_coi(sequence: str) -> str:
     return allocate_coi("A9999", 26, sequence).value
 
 
-def msc_enrolment(
-    batch_id: UUID, dose_number: int, sequence: str = "00002M", **changes: Any
-) -> dict[str, Any]:
+def msc_enrolment(batch_id: UUID, dose_number: int, sequence: str = "00002M", **changes: Any) -> dict[str, Any]:
     """An MSC dose enrolment payload for another patient."""
     return enrolment(
         msc_coi(sequence),

@@ -54,9 +54,7 @@ def infuse_msc_dose(ledger: FakeLedger, batch_id: UUID, number: int, sequence: s
         COURIER,
         at,
     )
-    ledger.record(
-        "ShipmentReceived", shipment_id, shipment_receipt([dose], PHARMACY, coi), PHARMACIST, at + minute
-    )
+    ledger.record("ShipmentReceived", shipment_id, shipment_receipt([dose], PHARMACY, coi), PHARMACIST, at + minute)
     ledger.record("StoredInLN2", dose, storage(), PHARMACIST, at + 2 * minute)
     ledger.record("Dispensed", dose, dispense(coi, patient), PHARMACIST, at + 3 * minute)
     thaw = {"method": "water_bath", "started_at": iso(at + 3 * minute), "completed_at": iso(at + 4 * minute)}

@@ -126,9 +126,7 @@ def test_a_site_adds_a_car_t_product_from_parsed_toml_with_a_day_range_list() ->
 
 
 def test_a_new_product_must_state_every_limit_even_if_null() -> None:
-    error = refused(
-        {"NEW": {"name": "New", "kind": "car_t", "storage_max_c": -150, "thaw_to_infusion_min": 30}}
-    )
+    error = refused({"NEW": {"name": "New", "kind": "car_t", "storage_max_c": -150, "thaw_to_infusion_min": 30}})
     assert error.rule == "catalogue_missing_key"
     assert error.field == "catalogue.NEW.lymphodepletion_days"
     assert "catalogue.NEW.lymphodepletion_days" in error.message
@@ -174,18 +172,14 @@ def test_the_code_cannot_be_changed_inside_an_entry() -> None:
         ("name", 7, "catalogue_wrong_type"),
     ],
 )
-def test_a_setting_of_the_wrong_type_or_range_is_refused_naming_its_path(
-    setting: str, value: Any, rule: str
-) -> None:
+def test_a_setting_of_the_wrong_type_or_range_is_refused_naming_its_path(setting: str, value: Any, rule: str) -> None:
     error = refused({"KYMRIAH": {setting: value}})
     assert error.rule == rule
     assert error.field == f"catalogue.KYMRIAH.{setting}"
     assert error.message.startswith(f"catalogue.KYMRIAH.{setting} must")
 
 
-@pytest.mark.parametrize(
-    "data", [[], "KYMRIAH", {"KYMRIAH": 30}, {"KYMRIAH": [30]}, {"BAD CODE": {}}, {"": {}}]
-)
+@pytest.mark.parametrize("data", [[], "KYMRIAH", {"KYMRIAH": 30}, {"KYMRIAH": [30]}, {"BAD CODE": {}}, {"": {}}])
 def test_a_catalogue_that_is_not_a_table_of_tables_is_refused(data: Any) -> None:
     assert refused(data).rule == "catalogue_wrong_type"
 

@@ -50,12 +50,8 @@ def refusal(call: Callable[..., object], text: str, **kwargs: str) -> InvalidIde
 # --- DIN ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("body", "check", "flag"), [("G123498654321", "H", "77"), ("A999921123456", "3", "63")]
-)
-def test_the_published_din_test_vectors_give_their_check_character_and_flag(
-    body: str, check: str, flag: str
-) -> None:
+@pytest.mark.parametrize(("body", "check", "flag"), [("G123498654321", "H", "77"), ("A999921123456", "3", "63")])
+def test_the_published_din_test_vectors_give_their_check_character_and_flag(body: str, check: str, flag: str) -> None:
     din = Din(body)
     assert din.check_character == check
     assert din.flag == flag

@@ -67,9 +67,7 @@ def valid(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def refused(
-    data: object, field: str, rule: str, message: str, error: type[InvalidInput] = InvalidInput
-) -> None:
+def refused(data: object, field: str, rule: str, message: str, error: type[InvalidInput] = InvalidInput) -> None:
     with pytest.raises(error) as caught:
         parse_payload(Sample, data)
     assert type(caught.value) is error

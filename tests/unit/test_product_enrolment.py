@@ -189,9 +189,7 @@ def test_an_msc_dose_cannot_come_from_a_recalled_batch(ledger: FakeLedger) -> No
 def test_a_dose_is_allocated_once(ledger: FakeLedger) -> None:
     batch_id = released_batch(ledger)
     at = T0 + timedelta(hours=3)
-    ledger.record(
-        "ProductEnrolled", msc_product_id("00002M"), msc_enrolment(batch_id, 1, "00002M"), PHYSICIAN, at
-    )
+    ledger.record("ProductEnrolled", msc_product_id("00002M"), msc_enrolment(batch_id, 1, "00002M"), PHYSICIAN, at)
     ledger.refuse(
         OutOfOrder,
         field=None,
@@ -223,9 +221,7 @@ def test_a_dose_number_beyond_the_batch_is_refused(ledger: FakeLedger) -> None:
 def test_an_exhausted_batch_allocates_no_more_doses(ledger: FakeLedger) -> None:
     batch_id = released_batch(ledger, doses=1)
     at = T0 + timedelta(hours=3)
-    ledger.record(
-        "ProductEnrolled", msc_product_id("00002M"), msc_enrolment(batch_id, 1, "00002M"), PHYSICIAN, at
-    )
+    ledger.record("ProductEnrolled", msc_product_id("00002M"), msc_enrolment(batch_id, 1, "00002M"), PHYSICIAN, at)
     ledger.refuse(
         OutOfOrder,
         field=None,

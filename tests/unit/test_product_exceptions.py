@@ -187,9 +187,7 @@ def test_a_destroyed_product_cannot_be_returned(ledger: FakeLedger) -> None:
         actor=PHARMACIST,
         at=journey.at,
     )
-    ledger.record(
-        "AnnotationAdded", PRODUCT_ID, {"text": "destruction witnessed by QA"}, PHARMACIST, journey.at
-    )
+    ledger.record("AnnotationAdded", PRODUCT_ID, {"text": "destruction witnessed by QA"}, PHARMACIST, journey.at)
 
 
 def test_a_destruction_names_its_waste_stream(ledger: FakeLedger) -> None:

@@ -101,9 +101,7 @@ def test_the_same_din_is_not_recorded_twice(ledger: FakeLedger) -> None:
 
 def test_an_msc_dose_is_never_collected(ledger: FakeLedger) -> None:
     batch_id = released_batch(ledger)
-    ledger.record(
-        "ProductEnrolled", msc_product_id(), msc_enrolment(batch_id, 1), PHYSICIAN, T0 + timedelta(hours=3)
-    )
+    ledger.record("ProductEnrolled", msc_product_id(), msc_enrolment(batch_id, 1), PHYSICIAN, T0 + timedelta(hours=3))
     ledger.refuse(
         OutOfOrder,
         field=None,

@@ -301,8 +301,7 @@ def test_a_nurse_cannot_infuse_after_the_thaw_window_closed(ledger: FakeLedger) 
         TimeRuleViolation,
         field="payload.started_at",
         rule="thaw_to_infusion_window_exceeded",
-        message=f"12 min after the deadline {deadline.isoformat()} (30 min after thaw completion for "
-        "KYMRIAH)",
+        message=f"12 min after the deadline {deadline.isoformat()} (30 min after thaw completion for KYMRIAH)",
         event_type="Infused",
         aggregate_id=PRODUCT_ID,
         payload=journey.infusion(timedelta(minutes=42)),

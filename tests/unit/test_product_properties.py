@@ -93,15 +93,9 @@ def _dispatch(shipment: UUID, leg: str, temperature_class: str) -> Callable[[dat
     )
 
 
-def _receive(
-    shipment: UUID, site: str, coi: str = COI, temperature_ok: bool = True
-) -> Callable[[datetime], Command]:
-    extra: dict[str, Any] = (
-        {} if temperature_ok else {"temperature_ok": False, "max_c": 12.0, "excursion_min": 30}
-    )
-    return _fixed(
-        "ShipmentReceived", shipment_receipt([PRODUCT_ID], site, coi, **extra), PHARMACIST, shipment
-    )
+def _receive(shipment: UUID, site: str, coi: str = COI, temperature_ok: bool = True) -> Callable[[datetime], Command]:
+    extra: dict[str, Any] = {} if temperature_ok else {"temperature_ok": False, "max_c": 12.0, "excursion_min": 30}
+    return _fixed("ShipmentReceived", shipment_receipt([PRODUCT_ID], site, coi, **extra), PHARMACIST, shipment)
 
 
 OTHER_COI = "CHA99992600009Z"

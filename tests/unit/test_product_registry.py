@@ -94,8 +94,7 @@ def test_a_step_cannot_be_dated_before_the_previous_step(ledger: FakeLedger) -> 
         TimeRuleViolation,
         field="occurred_at",
         rule="before_previous_step",
-        message="2026-01-05T07:00:00+00:00 is before the previous step of this product "
-        "(2026-01-05T08:00:00+00:00)",
+        message="2026-01-05T07:00:00+00:00 is before the previous step of this product (2026-01-05T08:00:00+00:00)",
         event_type="AnnotationAdded",
         aggregate_id=PRODUCT_ID,
         payload={"text": "late"},
@@ -239,9 +238,7 @@ def test_decide_never_changes_the_aggregates_it_loads(ledger: FakeLedger) -> Non
         "seal_ids": ["x"],
     }
     ctx = make_ctx(NURSE, journey.at + timedelta(hours=1), Meaning.PERFORMED)
-    events = decide(
-        "ShipmentDispatched", uuid4(), payload, ctx, lambda i: product if i == PRODUCT_ID else None
-    )
+    events = decide("ShipmentDispatched", uuid4(), payload, ctx, lambda i: product if i == PRODUCT_ID else None)
     assert [event.type for event in events] == ["ShipmentDispatched", "ProductShipped"]
     assert vars(product) == before
 

@@ -299,9 +299,7 @@ def test_a_label_that_does_not_match_stops_the_receipt_and_leaves_a_near_miss(le
             journey.at + HOUR,
         )
     assert caught.value.field == "payload.received_units[0].scanned_coi"
-    assert [(e.type, e.aggregate_id) for e in caught.value.safety_events] == [
-        ("IdentityMismatchRecorded", PRODUCT_ID)
-    ]
+    assert [(e.type, e.aggregate_id) for e in caught.value.safety_events] == [("IdentityMismatchRecorded", PRODUCT_ID)]
     assert ledger.types(journey.to_manufacturer) == ["ShipmentDispatched"]
 
 
@@ -333,9 +331,7 @@ def test_a_warm_shipment_is_received_and_the_product_quarantined(ledger: FakeLed
 def test_fresh_apheresis_received_after_its_window_is_held_with_a_deviation(ledger: FakeLedger) -> None:
     journey = CarTJourney(ledger).until("ToManufacturer")
     late = journey.at + timedelta(hours=40)
-    ledger.record(
-        "ShipmentReceived", journey.to_manufacturer, shipment_receipt([PRODUCT_ID], MANUFACTURER), QP, late
-    )
+    ledger.record("ShipmentReceived", journey.to_manufacturer, shipment_receipt([PRODUCT_ID], MANUFACTURER), QP, late)
     assert ledger.types(PRODUCT_ID)[-3:] == ["ProductReceived", "DeviationRecorded", "ProductQuarantined"]
     deviation = ledger.histories[PRODUCT_ID][-2].payload
     assert deviation["severity"] == "major" and "the fresh_2_8c window is 30 h" in deviation["description"]
