@@ -25,7 +25,8 @@ class KeyStore:
         kdf = json.dumps({"alg": "argon2id", **sealed.kdf.__dict__}, sort_keys=True)
         with self.store.side_transaction() as cursor:
             cursor.execute(
-                "INSERT INTO sealed_signing_keys (key_id, user_id, public_key, salt, nonce, ciphertext, kdf, created_at)"
+                "INSERT INTO sealed_signing_keys"
+                " (key_id, user_id, public_key, salt, nonce, ciphertext, kdf, created_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     sealed.key_id,
