@@ -18,6 +18,7 @@ from eventsourcing.persistence import OperationalError
 from api import cli_commands
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
+from ledger.identity_store import IdentityUnavailable
 from ledger.ledger_meta import NotInitialised
 from ledger.secrets import MissingSecret
 from ledger.settings import Settings
@@ -91,6 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default="admin")
     revoke.set_defaults(handler=cli_commands.staff_revoke)
 
+    patient = sub.add_parser("patient", help="patient identities, sealed outside the event log")
+    patient_sub = patient.add_subparsers(dest="patient_command", required=True, metavar="ACTION")
+    register = patient_sub.add_parser(
+        "register", help="read an identity as JSON on stdin, seal it, print the new pseudonym"
+    )
+    register.add_argument("--user", required=True, help="a nurse, physician or pharmacist")
+    register.set_defaults(handler=cli_commands.patient_register)
+    reveal = patient_sub.add_parser("show", help="the identity behind a pseudonym (nurse, physician, pharmacist)")
+    reveal.add_argument("pseudonym")
+    reveal.add_argument("--user", required=True)
+    reveal.add_argument("--json", action="store_true")
+    reveal.set_defaults(handler=cli_commands.patient_show)
+    erase = patient_sub.add_parser("erase", help="erase an identity (administrator); events stay valid")
+    erase.add_argument("pseudonym")
+    erase.add_argument("--user", default="admin")
+    erase.set_defaults(handler=cli_commands.patient_erase)
+
     bench = sub.add_parser("bench", help="measure signed vs bare append, verification and replay (JSON)")
     bench.add_argument("--json", action="store_true", help="print one JSON line per backend")
     bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
@@ -119,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(error.message + suffix, EXIT_REFUSED, as_json, error.to_dict())
     except (SignatureRefused, ConcurrentChange, PasswordUnavailable) as error:
         return _fail(str(error), EXIT_REFUSED, as_json, {"rule": getattr(error, "rule", "refused")})
+    except IdentityUnavailable as error:
+        return _fail(str(error), EXIT_REFUSED, as_json, {"rule": "identity_unavailable"})
     except (NotInitialised, MissingSecret) as error:
         return _fail(str(error), EXIT_UNAVAILABLE, as_json)
     except OperationalError as error:

@@ -19,13 +19,16 @@ from domain.errors import InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
 from ledger.clock import parse_instant
+from ledger.identity_store import PatientIdentity
 from ledger.migrate import apply_migrations
+from ledger.patients import PatientRegistry
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff, revoke_key
 from ledger.verifier import VerifyOptions, verify_store
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
+IDENTITY_FIELDS = ("family_name", "given_name", "birth_date", "hospital_number")
 
 
 def open_ledger(settings: Settings) -> CustodyLedger:
@@ -293,4 +296,52 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
         with scratch_settings(backend, settings.database_url) as scratch:
             figures = run_bench(scratch, events=args.events)
         print(json.dumps(figures) if args.json else "  ".join(f"{k}={v}" for k, v in figures.items()))
+    return 0
+
+
+def patient_register(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody patient register`: identity JSON on stdin (never on the command line), pseudonym out."""
+    try:
+        data = json.loads(sys.stdin.read())
+        identity = PatientIdentity(**{name: str(data[name]) for name in IDENTITY_FIELDS})
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInput(
+            f"stdin must be a JSON object with {', '.join(IDENTITY_FIELDS)} ({error})", field="identity"
+        ) from None
+    password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        pseudonym = PatientRegistry(ledger).register(identity, user=args.user, password=password)
+    finally:
+        ledger.close()
+    print(pseudonym)
+    return 0
+
+
+def patient_show(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody patient show`: for bedside and pharmacy identity checks only."""
+    password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        identity = PatientRegistry(ledger).reveal(args.pseudonym, user=args.user, password=password)
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(identity)))
+    else:
+        print(f"{identity.family_name} {identity.given_name}, born {identity.birth_date}, {identity.hospital_number}")
+    return 0
+
+
+def patient_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody patient erase`: the identity goes; every hash and signature stays valid."""
+    password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        erased = PatientRegistry(ledger).erase(args.pseudonym, user=args.user, password=password)
+    finally:
+        ledger.close()
+    if not erased:
+        raise NotFound(f"no identity is held for {args.pseudonym}", field="pseudonym")
+    print(f"identity of {args.pseudonym} erased")
     return 0
