@@ -33,6 +33,7 @@ class KnownKey:
     owner: str
     valid_from: datetime
     revoked_at: datetime | None = None
+    revoked_position: int | None = None
 
     @cached_property
     def verifier(self) -> Ed25519PublicKey:
@@ -57,8 +58,12 @@ class KeyHistory:
     roles: dict[str, str] = field(default_factory=dict)
     problems: list[tuple[Opened, str, str]] = field(default_factory=list)
 
-    def check(self, opened: Opened) -> tuple[str, str] | None:
-        """Why this event's signature is not acceptable, as (reason, detail), or None."""
+    def check(self, opened: Opened, position: int | None = None) -> tuple[str, str] | None:
+        """Why this event's signature is not acceptable, as (reason, detail), or None.
+
+        A revoked key fails for any event signed at or after the revocation time *or*
+        stored after the revocation in the log: a backdated ``recorded_at`` does not help.
+        """
         body = opened.envelope.body
         key = self.keys.get(body["key_id"])
         if key is None:
@@ -66,7 +71,10 @@ class KeyHistory:
         recorded = opened.envelope.recorded_at
         if recorded < key.valid_from:
             return "key_not_yet_valid", f"key {key.key_id} was registered at {key.valid_from.isoformat()}"
-        if key.revoked_at is not None and recorded >= key.revoked_at:
+        if key.revoked_at is not None and (
+            recorded >= key.revoked_at
+            or (position is not None and key.revoked_position is not None and position > key.revoked_position)
+        ):
             return "revoked_key", f"key {key.key_id} was revoked at {key.revoked_at.isoformat()}"
         if body["actor"]["user_id"] != key.owner:
             return (
@@ -77,9 +85,9 @@ class KeyHistory:
             return "bad_signature", "the Ed25519 signature does not match the event"
         return None
 
-    def registrar_problem(self, opened: Opened) -> tuple[str, str] | None:
+    def registrar_problem(self, opened: Opened, position: int | None = None) -> tuple[str, str] | None:
         """Why the signer of a staff event may not register people or keys, or None."""
-        problem = self.check(opened)
+        problem = self.check(opened, position)
         if problem:
             return problem
         signer = opened.envelope.body["actor"]["user_id"]
@@ -88,34 +96,34 @@ class KeyHistory:
         return None
 
 
-def build_key_history(staff_events: Iterable[Opened], trusted: set[bytes] | None) -> KeyHistory:
-    """Replay staff events in log order, admitting only properly signed people and keys."""
+def build_key_history(staff_events: Iterable[tuple[int, Opened]], trusted: set[bytes] | None) -> KeyHistory:
+    """Replay staff events (with their log positions) in log order, admitting only properly signed people and keys."""
     history = KeyHistory()
-    for opened in staff_events:
+    for position, opened in staff_events:
         envelope = opened.envelope
         payload = envelope.body["payload"]
         if envelope.type == "StaffMemberRegistered":
             # The ledger registers itself before its key exists: that first event is
             # checked like any other in the verifier's main pass, once the key is known.
-            problem = history.registrar_problem(opened) if history.keys else None
+            problem = history.registrar_problem(opened, position) if history.keys else None
             if problem:
                 history.problems.append((opened, *problem))
                 continue
             history.usernames[envelope.aggregate_id] = str(payload["username"])
             history.roles[str(payload["username"])] = str(payload["role"])
         elif envelope.type == "SigningKeyRegistered":
-            _register(history, opened, trusted)
+            _register(history, opened, position, trusted)
         elif envelope.type == "SigningKeyRevoked":
-            problem = history.registrar_problem(opened)
+            problem = history.registrar_problem(opened, position)
             key = history.keys.get(str(payload["key_id"]))
             if problem:
                 history.problems.append((opened, *problem))
             elif key is not None and key.revoked_at is None:
-                key.revoked_at = envelope.recorded_at
+                key.revoked_at, key.revoked_position = envelope.recorded_at, position
     return history
 
 
-def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -> None:
+def _register(history: KeyHistory, opened: Opened, position: int, trusted: set[bytes] | None) -> None:
     envelope = opened.envelope
     payload = envelope.body["payload"]
     try:
@@ -141,7 +149,7 @@ def _register(history: KeyHistory, opened: Opened, trusted: set[bytes] | None) -
             history.problems.append((opened, "bad_signature", "the genesis key registration is not self-signed"))
             return
     else:
-        problem = history.registrar_problem(opened)
+        problem = history.registrar_problem(opened, position)
         if problem:
             history.problems.append((opened, *problem))
             return

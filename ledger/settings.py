@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     kdf_memory_kib: int = 65536
     kdf_parallelism: int = 4
     catalogue_file: Path | None = Field(default=None, description="JSON file overriding the product catalogue.")
-    verify_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    verify_workers: int = Field(
+        default_factory=lambda: (os.cpu_count() or 1) + 1,
+        description="Verification threads: one more than the cores, so a core never waits on the GIL hand-off.",
+    )
     lock_timeout_seconds: int = 5
 
     @property

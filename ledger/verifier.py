@@ -104,7 +104,7 @@ def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None, stric
         fail("misplaced_event", f"stored with topic {row.topic!r} but signed as {body['type']!r}")
     if ledger_id is not None and body["ledger_id"] != ledger_id:
         fail("foreign_ledger", f"signed for ledger {body['ledger_id']}, this ledger is {ledger_id}")
-    problem = keys.check(opened)
+    problem = keys.check(opened, row.id)
     if problem:
         fail(*problem)
     return _Checked(row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures))
@@ -135,7 +135,7 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
     any size of log.
     """
     staff_rows = list(store.scan(batch=CHUNK, topics=STAFF_EVENT_TYPES))
-    staff_opened = [opened for opened, _ in (_open_row(row) for row in staff_rows) if opened is not None]
+    staff_opened = [(row.id, opened) for row in staff_rows if (opened := _open_row(row)[0]) is not None]
     keys = build_key_history(staff_opened, options.trusted)
     report = VerificationReport()
     for opened, reason, detail in keys.problems:
