@@ -5,7 +5,6 @@ from __future__ import annotations
 from ledger.service import CustodyLedger
 from ledger.setup import initialise
 from ledger.verifier import VerifyOptions, verify_store
-
 from tests.conftest import ADMIN_PASSWORD
 
 
