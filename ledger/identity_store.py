@@ -70,5 +70,8 @@ class IdentityStore:
     def erase(self, pseudonym: str) -> bool:
         """Remove an identity (right to erasure); events and signatures are unaffected."""
         with self.store.side_transaction() as cursor:
+            cursor.execute("SELECT 1 AS held FROM patient_identities WHERE pseudonym = %s", (pseudonym,))
+            if cursor.fetchone() is None:
+                return False
             cursor.execute("DELETE FROM patient_identities WHERE pseudonym = %s", (pseudonym,))
-            return bool(cursor.cursor.rowcount)
+            return True

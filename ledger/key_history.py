@@ -56,7 +56,8 @@ class KeyHistory:
     keys: dict[str, KnownKey] = field(default_factory=dict)
     usernames: dict[UUID, str] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
-    problems: list[tuple[Opened, str, str]] = field(default_factory=list)
+    problems: list[tuple[int, Opened, str, str]] = field(default_factory=list)
+    genesis_seen: bool = False
 
     def check(self, opened: Opened, position: int | None = None) -> tuple[str, str] | None:
         """Why this event's signature is not acceptable, as (reason, detail), or None.
@@ -105,9 +106,9 @@ def build_key_history(staff_events: Iterable[tuple[int, Opened]], trusted: set[b
         if envelope.type == "StaffMemberRegistered":
             # The ledger registers itself before its key exists: that first event is
             # checked like any other in the verifier's main pass, once the key is known.
-            problem = history.registrar_problem(opened, position) if history.keys else None
+            problem = history.registrar_problem(opened, position) if history.genesis_seen else None
             if problem:
-                history.problems.append((opened, *problem))
+                history.problems.append((position, opened, *problem))
                 continue
             history.usernames[envelope.aggregate_id] = str(payload["username"])
             history.roles[str(payload["username"])] = str(payload["role"])
@@ -117,7 +118,7 @@ def build_key_history(staff_events: Iterable[tuple[int, Opened]], trusted: set[b
             problem = history.registrar_problem(opened, position)
             key = history.keys.get(str(payload["key_id"]))
             if problem:
-                history.problems.append((opened, *problem))
+                history.problems.append((position, opened, *problem))
             elif key is not None and key.revoked_at is None:
                 key.revoked_at, key.revoked_position = envelope.recorded_at, position
     return history
@@ -129,29 +130,38 @@ def _register(history: KeyHistory, opened: Opened, position: int, trusted: set[b
     try:
         public_key = base64.b64decode(str(payload["public_key"]), validate=True)
     except (binascii.Error, ValueError):
-        history.problems.append((opened, "undecodable_record", "the registered public key is not base64"))
+        history.problems.append((position, opened, "undecodable_record", "the registered public key is not base64"))
         return
     if key_id_for(public_key) != payload["key_id"]:
-        history.problems.append((opened, "unknown_key", "the registered key id does not match its public key"))
+        history.problems.append(
+            (position, opened, "unknown_key", "the registered key id does not match its public key")
+        )
         return
     owner = history.usernames.get(envelope.aggregate_id)
     if owner is None:
-        history.problems.append((opened, "unknown_key", "key registered for a staff member never registered"))
+        history.problems.append((position, opened, "unknown_key", "key registered for a staff member never registered"))
         return
-    if not history.keys:
+    if not history.genesis_seen:
+        # The first key registration of the log is the genesis: whatever its fate, later
+        # registrations are judged as ordinary ones (signed by a known administrator key).
+        history.genesis_seen = True
         if trusted is not None and public_key not in trusted:
-            history.problems.append((opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key"))
+            history.problems.append(
+                (position, opened, "untrusted_ledger_key", "the genesis key is not the trusted ledger key")
+            )
             return
         self_signed = envelope.key_id == payload["key_id"] and verify_signature(
             public_key, opened.signature, signing_message(opened.digest)
         )
         if not self_signed:
-            history.problems.append((opened, "bad_signature", "the genesis key registration is not self-signed"))
+            history.problems.append(
+                (position, opened, "bad_signature", "the genesis key registration is not self-signed")
+            )
             return
     else:
         problem = history.registrar_problem(opened, position)
         if problem:
-            history.problems.append((opened, *problem))
+            history.problems.append((position, opened, *problem))
             return
     history.keys[str(payload["key_id"])] = KnownKey(
         key_id=str(payload["key_id"]), public_key=public_key, owner=owner, valid_from=envelope.recorded_at

@@ -138,9 +138,9 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
     staff_opened = [(row.id, opened) for row in staff_rows if (opened := _open_row(row)[0]) is not None]
     keys = build_key_history(staff_opened, options.trusted)
     report = VerificationReport()
-    for opened, reason, detail in keys.problems:
+    for position, opened, reason, detail in keys.problems:
         envelope = opened.envelope
-        report.failures.append(Failure(0, str(envelope.aggregate_id), envelope.version, reason, detail))
+        report.failures.append(Failure(position, str(envelope.aggregate_id), envelope.version, reason, detail))
     total = store.size()
     chains: dict[str, dict[int, _Checked]] = {}
 
