@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import OperationalError
 
 from api import cli_commands
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), EXIT_REFUSED, as_json, {"rule": "identity_unavailable"})
     except (NotInitialised, MissingSecret) as error:
         return _fail(str(error), EXIT_UNAVAILABLE, as_json)
-    except OperationalError as error:
+    except (OperationalError, psycopg.OperationalError) as error:
         return _fail(f"the database is unreachable: {error}", EXIT_UNAVAILABLE, as_json)
     except KeyboardInterrupt:
         return _fail("interrupted; nothing partial was stored", 130, as_json)

@@ -20,6 +20,7 @@ from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
 from ledger.clock import parse_instant
 from ledger.identity_store import PatientIdentity
+from ledger.ledger_meta import NotInitialised
 from ledger.migrate import apply_migrations
 from ledger.patients import PatientRegistry
 from ledger.service import CustodyLedger
@@ -32,7 +33,9 @@ IDENTITY_FIELDS = ("family_name", "given_name", "birth_date", "hospital_number")
 
 
 def open_ledger(settings: Settings) -> CustodyLedger:
-    """The ledger of the configured store (initialised by `custody init`)."""
+    """The ledger of the configured store (initialised by `custody init`); never creates an empty one."""
+    if settings.backend == "sqlite" and not settings.sqlite_path.exists():
+        raise NotInitialised(f"no ledger at {settings.sqlite_path}: run `custody init` (or set CUSTODY_HOME)")
     return CustodyLedger(settings)
 
 
@@ -45,7 +48,9 @@ def resolve_id(reference: str, field: str = "id") -> UUID:
     try:
         return product_id_for(parse_coi(reference, field=field))
     except InvalidInput as error:
-        raise InvalidInput(f"{reference!r} is neither a UUID nor a valid COI: {error.message}", field=field) from None
+        raise type(error)(
+            f"{reference!r} is neither a UUID nor a valid COI: {error.message}", field=field, rule=error.rule
+        ) from None
 
 
 def init(args: argparse.Namespace, settings: Settings) -> int:

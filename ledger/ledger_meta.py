@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from eventsourcing.persistence import OperationalError, ProgrammingError
+
 from ledger.keys import KdfParameters, KeyPair, SealedKey, WrongPassword, seal_key, unseal_key
 from ledger.secrets import derive_key
 from ledger.settings import Settings
@@ -28,9 +30,14 @@ class LedgerMeta:
 
     def get(self, name: str) -> str | None:
         """One meta value, or None."""
-        with self.store.side_transaction() as cursor:
-            cursor.execute("SELECT value FROM ledger_meta WHERE name = %s", (name,))
-            row = cursor.fetchone()
+        try:
+            with self.store.side_transaction() as cursor:
+                cursor.execute("SELECT value FROM ledger_meta WHERE name = %s", (name,))
+                row = cursor.fetchone()
+        except (ProgrammingError, OperationalError) as error:
+            if "ledger_meta" in str(error):
+                raise NotInitialised("this database holds no ledger yet: run `custody init`") from error
+            raise
         return None if row is None else str(row["value"])
 
     def put(self, name: str, value: str) -> None:

@@ -109,11 +109,12 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False) -> dict
     return env
 
 
-def parse_envelope(state: bytes) -> Envelope:
+def parse_envelope(state: bytes | str) -> Envelope:
     """Decode stored bytes for replay, without verifying (the verifier does that)."""
     try:
         outer = json.loads(state)
-        return Envelope(body=outer["body"], hash=outer["hash"], signature=outer["signature"], stored=bytes(state))
+        stored = state.encode("utf-8", "surrogateescape") if isinstance(state, str) else bytes(state)
+        return Envelope(body=outer["body"], hash=outer["hash"], signature=outer["signature"], stored=stored)
     except (ValueError, KeyError, TypeError) as error:
         raise EnvelopeError(f"undecodable record: {error}") from error
 

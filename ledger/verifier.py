@@ -74,9 +74,14 @@ class _Checked:
     failures: tuple[Failure, ...]
 
 
+def stored_bytes(state: bytes | str) -> bytes:
+    """The stored state as bytes; a row rewritten as TEXT (SQLite's replace() does that) still gets checked."""
+    return state.encode("utf-8", "surrogateescape") if isinstance(state, str) else bytes(state)
+
+
 def _open_row(row: Notification, strict: bool = True) -> tuple[Opened | None, Failure | None]:
     try:
-        return open_stored(bytes(row.state), strict=strict), None
+        return open_stored(stored_bytes(row.state), strict=strict), None
     except EnvelopeError as error:
         text = str(error)
         reason = "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
