@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from api import demo_journeys as j
-from domain.identifiers import product_id_for
+from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
 from ledger.identity_store import IdentityStore, PatientIdentity
 from ledger.ledger_meta import LEDGER_USER
@@ -113,94 +113,38 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
     return {"products": [str(p) for p in products], "patients": list(PATIENTS), "users": users}
 
 
-def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID:
+def _released_car_t(
+    rec: j.Recorder, facility: str, year: int, start: Any, pseudonym: str, indication: str, din: str
+) -> tuple[uuid.UUID, Coi, Any]:
+    """Enrolment, apheresis, manufacturing, in-spec QC and QP release; returns product, COI, release time."""
     coi = j.new_coi(facility, year)
-    start = now - timedelta(days=60)
-    product = j.enrol_car_t(rec, coi, "PSN-SLE-0001", "systemic_lupus_erythematosus", start)
-    qc_at = j.collect_and_manufacture(rec, product, coi, "G123498654321", start + timedelta(days=3))
+    product = j.enrol_car_t(rec, coi, pseudonym, indication, start)
+    qc_at = j.collect_and_manufacture(rec, product, coi, din, start + timedelta(days=2))
     j.qc(rec, product, qc_at)
-    rec(
-        "qp",
-        "ProductReleased",
-        product,
-        qc_at + timedelta(days=1),
-        "released",
-        certificate_id=f"CoR-{coi.sequence}",
+    released = qc_at + timedelta(days=1)
+    rec("qp", "ProductReleased", product, released, "released", certificate_id=f"CoR-{coi.sequence}")
+    return product, coi, released
+
+
+def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID:
+    pseudonym = "PSN-SLE-0001"
+    product, coi, released = _released_car_t(
+        rec, facility, year, now - timedelta(days=60), pseudonym, "systemic_lupus_erythematosus", "G123498654321"
     )
-    j.ship_to_pharmacy(rec, [(product, coi)], qc_at + timedelta(days=2))
-    j.store(rec, product, qc_at + timedelta(days=3), "A1")
-    when = qc_at + timedelta(days=8)
-    other = j.new_coi(facility, year)
+    j.ship_to_pharmacy(rec, [(product, coi)], released + timedelta(days=1))
+    j.store(rec, product, released + timedelta(days=2), "A1")
+    end = j.administer(
+        rec, product, coi, pseudonym, f"LOT-{coi.sequence}-B1", released + timedelta(days=7),
+        wrong_bag=j.new_coi(facility, year),
+    )  # fmt: skip
     rec(
-        "pharmacist",
-        "Dispensed",
-        product,
-        when,
-        "verified",
-        to_unit=j.UNIT,
-        scanned_coi=coi.value,
-        scanned_patient="PSN-SLE-0001",
-        release_verified=True,
-    )
-    thaw_start = when + timedelta(hours=1)
-    thawed = thaw_start + timedelta(minutes=4)
+        "physician", "AdverseEventRecorded", product, end + timedelta(days=2), "recorded",
+        category="crs", grade=1, description="fever 38.6 °C on day 2, resolved with paracetamol",
+    )  # fmt: skip
     rec(
-        "nurse",
-        "Thawed",
-        product,
-        thawed,
-        "performed",
-        method="dry_thawer",
-        started_at=j.iso(thaw_start),
-        completed_at=j.iso(thawed),
-        bag_id=f"LOT-{coi.sequence}-B1",
-    )
-    j.near_miss(rec, product, other, "PSN-SLE-0001", thawed + timedelta(minutes=2))
-    for user, kind, meaning, offset in (
-        ("nurse", "BedsideCheckPerformed", "performed", 8),
-        ("physician", "BedsideCheckWitnessed", "witnessed", 9),
-    ):
-        rec(
-            user,
-            kind,
-            product,
-            thawed + timedelta(minutes=offset),
-            meaning,
-            scanned_coi=coi.value,
-            scanned_patient="PSN-SLE-0001",
-        )
-    start_inf, end_inf = thawed + timedelta(minutes=12), thawed + timedelta(minutes=25)
-    rec(
-        "nurse",
-        "Infused",
-        product,
-        end_inf,
-        "performed",
-        started_at=j.iso(start_inf),
-        ended_at=j.iso(end_inf),
-        volume_ml=68,
-        bag_ids=[f"LOT-{coi.sequence}-B1"],
-        observations="well tolerated",
-    )
-    rec(
-        "physician",
-        "AdverseEventRecorded",
-        product,
-        end_inf + timedelta(days=2),
-        "recorded",
-        category="crs",
-        grade=1,
-        description="fever 38.6 °C on day 2, resolved with paracetamol",
-    )
-    rec(
-        "physician",
-        "FollowUpRecorded",
-        product,
-        end_inf + timedelta(days=7),
-        "reviewed",
-        visit="day 7",
-        findings="CRS resolved; no ICANS; B-cell aplasia confirmed",
-    )
+        "physician", "FollowUpRecorded", product, end + timedelta(days=7), "reviewed",
+        visit="day 7", findings="CRS resolved; no ICANS; B-cell aplasia confirmed",
+    )  # fmt: skip
     return product
 
 
@@ -261,39 +205,20 @@ def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.U
 
 
 def _vasculitis_excursion(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID:
-    coi = j.new_coi(facility, year)
-    start = now - timedelta(days=45)
-    product = j.enrol_car_t(rec, coi, "PSN-VAS-0003", "vasculitis", start)
-    qc_at = j.collect_and_manufacture(rec, product, coi, "G123426000101", start + timedelta(days=2))
-    j.qc(rec, product, qc_at)
-    rec(
-        "qp",
-        "ProductReleased",
-        product,
-        qc_at + timedelta(days=1),
-        "released",
-        certificate_id=f"CoR-{coi.sequence}",
+    product, coi, released = _released_car_t(
+        rec, facility, year, now - timedelta(days=45), "PSN-VAS-0003", "vasculitis", "G123426000101"
     )
-    j.ship_to_pharmacy(rec, [(product, coi)], qc_at + timedelta(days=2), temperature_ok=False)
-    decided = qc_at + timedelta(days=4)
+    j.ship_to_pharmacy(rec, [(product, coi)], released + timedelta(days=1), temperature_ok=False)
+    decided = released + timedelta(days=3)
     rec(
-        "physician",
-        "ExceptionalReleaseRequested",
-        product,
-        decided,
-        "requested",
+        "physician", "ExceptionalReleaseRequested", product, decided, "requested",
         reason="no therapeutic alternative; manufacturer's assessment finds the excursion within stability data",
         risk_assessment_ref=f"RA-{coi.sequence}",
-    )
+    )  # fmt: skip
     rec(
-        "qp",
-        "ExceptionalReleaseApproved",
-        product,
-        decided + timedelta(hours=3),
-        "released",
-        certificate_id=f"CoR-EX-{coi.sequence}",
-        notified=["sponsor", "competent_authority"],
-    )
+        "qp", "ExceptionalReleaseApproved", product, decided + timedelta(hours=3), "released",
+        certificate_id=f"CoR-EX-{coi.sequence}", notified=["sponsor", "competent_authority"],
+    )  # fmt: skip
     j.store(rec, product, decided + timedelta(hours=5), "A2")
     return product
 

@@ -221,8 +221,20 @@ def store(rec: Recorder, product: UUID, when: datetime, position: str) -> None:
     )
 
 
-def administer(rec: Recorder, product: UUID, coi: Coi, pseudonym: str, bag: str, when: datetime) -> datetime:
-    """Dispense, thaw, two-person bedside check and infusion; returns the infusion end."""
+def administer(
+    rec: Recorder,
+    product: UUID,
+    coi: Coi,
+    pseudonym: str,
+    bag: str,
+    when: datetime,
+    *,
+    wrong_bag: Coi | None = None,
+) -> datetime:
+    """Dispense, thaw, two-person bedside check and infusion; returns the infusion end.
+
+    With ``wrong_bag``, the nurse first scans another patient's bag at the bedside (a near miss).
+    """
     rec(
         "pharmacist",
         "Dispensed",
@@ -247,9 +259,13 @@ def administer(rec: Recorder, product: UUID, coi: Coi, pseudonym: str, bag: str,
         completed_at=iso(thawed),
         bag_id=bag,
     )
+    delay = 0
+    if wrong_bag is not None:
+        near_miss(rec, product, wrong_bag, pseudonym, thawed + timedelta(minutes=2))
+        delay = 3
     for user, kind, meaning, offset in (
-        ("nurse", "BedsideCheckPerformed", "performed", 6),
-        ("physician", "BedsideCheckWitnessed", "witnessed", 7),
+        ("nurse", "BedsideCheckPerformed", "performed", 6 + delay),
+        ("physician", "BedsideCheckWitnessed", "witnessed", 7 + delay),
     ):
         rec(
             user,
@@ -260,7 +276,7 @@ def administer(rec: Recorder, product: UUID, coi: Coi, pseudonym: str, bag: str,
             scanned_coi=coi.value,
             scanned_patient=pseudonym,
         )
-    start = thawed + timedelta(minutes=10)
+    start = thawed + timedelta(minutes=10 + delay)
     end = start + timedelta(minutes=12)
     rec(
         "nurse",
