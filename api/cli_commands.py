@@ -167,8 +167,11 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"{summary['kind']} {aggregate_id}")
     for key in ("coi", "product_kind", "product_code", "state", "patient_pseudonym", "location", "lot"):
-        if summary.get(key) not in (None, "", {}):
-            print(f"  {key}: {summary[key]}")
+        value = summary.get(key)
+        if isinstance(value, dict):
+            value = " / ".join(f"{name} {part}" for name, part in value.items() if part not in (None, ""))
+        if value not in (None, "", {}):
+            print(f"  {key}: {value}")
     holds = [name for name in ("quarantined", "suspended", "recalled") if summary.get(name)]
     print(f"  holds: {', '.join(holds) or 'none'}")
     print("history:")
