@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError
 
-from api import cli_commands
+from api import cli_commands, cli_projections
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend")
     bench.set_defaults(handler=cli_commands.bench)
+    cli_projections.add_commands(sub)
     return parser
 
 

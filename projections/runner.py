@@ -1,0 +1,112 @@
+"""Run every read model: catch up, rebuild from zero, report how far behind each one is.
+
+Each projection is its own follower with its own tracking row, so one can be
+rebuilt (or fall behind, or crash) without touching the others. Catch-up reads
+the log in batches of ``BATCH`` events, one transaction per batch: a rebuild
+needs many events per transaction to be fast (see eventsourcing-notes.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from eventsourcing.persistence import OperationalError, ProgrammingError
+
+from domain.catalogue import Catalogue
+from domain.errors import InvalidInput
+from ledger.ledger_meta import NotInitialised
+from ledger.store import EventStore
+from projections.audit import AuditFollower
+from projections.inventory import InventoryFollower
+from projections.metrics import MetricsFollower
+from projections.product_status import ProductStatusFollower
+from projections.projector import ProjectionFollower
+from projections.timeline import TimelineFollower
+
+BATCH = 1000
+PROJECTIONS: tuple[type[ProjectionFollower], ...] = (
+    ProductStatusFollower,
+    TimelineFollower,
+    InventoryFollower,
+    AuditFollower,
+    MetricsFollower,
+)
+NAMES = tuple(cls.name for cls in PROJECTIONS)
+Progress = Callable[[str, int, int], None]
+"""Called with (projection name, position reached, log size) after each batch."""
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one projection has got in the log."""
+
+    name: str
+    position: int
+    log_size: int
+
+    @property
+    def behind(self) -> int:
+        """Events stored but not yet applied."""
+        return max(self.log_size - self.position, 0)
+
+
+def followers(
+    store: EventStore, names: Sequence[str] = (), catalogue: Catalogue | None = None
+) -> list[ProjectionFollower]:
+    """The named projections (all when none is named), refusing unknown names."""
+    for name in names:
+        if name not in NAMES:
+            raise InvalidInput(
+                f"projection {name!r} does not exist; projections: {', '.join(NAMES)}",
+                field="projection",
+                rule="unknown_projection",
+            )
+    chosen = [cls for cls in PROJECTIONS if not names or cls.name in names]
+    return [cls(store, catalogue) for cls in chosen]
+
+
+def _reporting(follower: ProjectionFollower, progress: Progress | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(follower.name, done, total)
+
+
+def catch_up(
+    store: EventStore, names: Sequence[str] = (), *, progress: Progress | None = None, batch: int = BATCH
+) -> dict[str, int]:
+    """Apply everything stored since each projection's position; how many events each applied."""
+    return {f.name: f.catch_up(batch=batch, progress=_reporting(f, progress)) for f in followers(store, names)}
+
+
+def rebuild(
+    store: EventStore, names: Sequence[str] = (), *, progress: Progress | None = None, batch: int = BATCH
+) -> dict[str, int]:
+    """Empty each projection and its tracking position in one transaction, then replay the whole log."""
+    applied = {}
+    for follower in followers(store, names):
+        follower.reset()
+        applied[follower.name] = follower.catch_up(batch=batch, progress=_reporting(follower, progress))
+    return applied
+
+
+def lags(store: EventStore) -> list[Lag]:
+    """Each projection's position against the log's last position."""
+    size = store.size()
+    return [Lag(f.name, f.position(), size) for f in followers(store)]
+
+
+def require_tables(store: EventStore) -> None:
+    """Refuse with a hint when the store predates migration 0004 (run `custody init` to apply it)."""
+    try:
+        with store.side_transaction() as cursor:
+            for cls in PROJECTIONS:
+                for table in cls.tables:
+                    cursor.execute(f"SELECT 1 FROM {table.name} LIMIT 1")
+                    cursor.fetchall()
+    except (ProgrammingError, OperationalError) as error:
+        if "projection_" not in str(error):
+            raise
+        raise NotInitialised(
+            "the projection tables are missing: run `custody init` to apply migration 0004.projections"
+        ) from error

@@ -1,0 +1,117 @@
+"""`custody status`: a product's status now (from the projection) or as of a moment (from the event store).
+
+"As of T" means what the ledger knew at T: the product's events with
+``recorded_at`` ≤ T, replayed by the same function the projection uses, from the
+event store rather than the projection (which only knows the present). A step
+back-dated with ``occurred_at`` ≤ T but recorded after T is therefore not shown:
+the answer to "what did the ledger say then" must not change later.
+Time in state and time left are counted up to now, or up to T.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.catalogue import Catalogue
+from domain.errors import NotFound
+from domain.events import EventRecord
+from ledger.clock import parse_instant
+from ledger.store import EventStore
+from projections.logged import instant, records_of
+from projections.product_status import STATUS, ProductStatusFollower, product_status
+from projections.view import Row
+
+
+def status_now(
+    store: EventStore, product_id: UUID, now: datetime, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
+    """The projected status, after catching up, with the clocks read at ``now``."""
+    ProductStatusFollower(store, catalogue).catch_up()
+    with store.side_transaction() as cursor:
+        cursor.execute(f"SELECT * FROM {STATUS.name} WHERE product_id = %s", (str(product_id),))
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound(f"no product has the id {product_id}", field="product")
+    return present(row, now, as_of=None)
+
+
+def status_as_of(store: EventStore, product_id: UUID, as_of: datetime, catalogue: Catalogue) -> dict[str, Any]:
+    """The status replayed from the events recorded up to ``as_of``."""
+    every = records_of(store.stored_history(product_id))
+    if not every or every[0].type != "ProductEnrolled":
+        raise NotFound(f"no product has the id {product_id}", field="product")
+    known = _recorded_by(every, as_of)
+    if not known:
+        raise NotFound(
+            f"product {product_id} was first recorded at {instant(every[0].recorded_at)}, after --as-of "
+            f"{instant(as_of)}",
+            field="as_of",
+            rule="not_yet_recorded",
+        )
+
+    def temperature_class_of(shipment_id: str) -> str | None:
+        first = _recorded_by(records_of(store.recorder.select_events(UUID(shipment_id), lte=1)), as_of)
+        return str(first[0].payload["temperature_class"]) if first else None
+
+    row = product_status(product_id, known, catalogue, temperature_class_of)
+    assert row is not None
+    return present(row, as_of, as_of=as_of)
+
+
+def _recorded_by(records: list[EventRecord], moment: datetime) -> list[EventRecord]:
+    return [record for record in records if record.recorded_at <= moment]
+
+
+def _seconds(start: str | None, end: datetime) -> float | None:
+    return None if start is None else round((end - parse_instant(start)).total_seconds(), 3)
+
+
+def present(row: Row, now: datetime, *, as_of: datetime | None) -> dict[str, Any]:
+    """A status row as people read it: holds, deviations and deadlines as lists, clocks counted at ``now``."""
+    holds = []
+    if row["suspended"]:
+        holds.append({"kind": "suspension", "reason": row["suspension_reason"]})
+    if row["quarantined"]:
+        holds.append({"kind": "quarantine", "reason": row["quarantine_reason"]})
+    deadlines = []
+    if row["deadline_at"] is not None:
+        left = -(_seconds(row["deadline_at"], now) or 0.0)
+        deadlines.append(
+            {"kind": row["deadline_kind"], "deadline_at": row["deadline_at"], "seconds_left": left, "overdue": left < 0}
+        )
+    location = {name: row[name] for name in ("site", "tank", "rack", "box", "position")}
+    return {
+        "product_id": row["product_id"],
+        "coi": row["coi"],
+        "product_kind": row["product_kind"],
+        "product_code": row["product_code"],
+        "patient_pseudonym": row["patient_pseudonym"],
+        "indication": row["indication"],
+        "batch_id": row["batch_id"],
+        "lot": row["lot"],
+        "state": row["state"],
+        "state_since": row["state_since"],
+        "time_in_state_seconds": _seconds(row["state_since"], now),
+        "next_step": row["next_step"],
+        "custodian": {
+            "user_id": row["custodian_user_id"],
+            "name": row["custodian_name"],
+            "role": row["custodian_role"],
+        },
+        "location": location,
+        "shipment_id": row["shipment_id"],
+        "in_transit_to": row["in_transit_to"],
+        "holds": holds,
+        "recalled": bool(row["recalled"]),
+        "exceptional_release": bool(row["exceptional_release"]),
+        "open_deviations": json.loads(row["open_deviations"]),
+        "deadlines": deadlines,
+        "last_event_type": row["last_event_type"],
+        "last_occurred_at": row["last_occurred_at"],
+        "version": int(row["version"]),
+        "as_of": None if as_of is None else instant(as_of),
+        "source": "projection" if as_of is None else "event store (events recorded up to as_of)",
+    }
