@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON line per backend")
     bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend")
+    bench.add_argument("--no-projections", action="store_true", help="skip the read-model rebuild and query figures")
     bench.set_defaults(handler=cli_commands.bench)
     cli_projections.add_commands(sub)
     return parser

@@ -298,11 +298,16 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 def bench(args: argparse.Namespace, settings: Settings) -> int:
     """`custody bench`: one JSON line per backend, measured as ratios within the run."""
     from ledger.bench import run_bench, scratch_settings
+    from projections.bench import bench_projections
 
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend or settings.backend]
     for backend in backends:
         with scratch_settings(backend, settings.database_url) as scratch:
             figures = run_bench(scratch, events=args.events)
+            if not args.no_projections:
+                projected = bench_projections(scratch)
+                figures.update({f"projections_{key}": value for key, value in projected.items() if key != "backend"})
+                figures["rebuild_per_s"] = projected["rebuild_per_s"]
         print(json.dumps(figures) if args.json else "  ".join(f"{k}={v}" for k, v in figures.items()))
     return 0
 
