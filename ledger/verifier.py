@@ -25,8 +25,10 @@ from eventsourcing.persistence import Notification
 from domain.staff import STAFF_EVENT_TYPES
 from ledger.envelope import EnvelopeError, Opened, open_stored
 from ledger.key_history import KeyHistory, build_key_history
+from ledger.store import StoredRow
 
 Progress = Callable[[int, int], None]
+Row = Notification | StoredRow
 CHUNK = 2000
 
 
@@ -79,18 +81,26 @@ def stored_bytes(state: bytes | str) -> bytes:
     return state.encode("utf-8", "surrogateescape") if isinstance(state, str) else bytes(state)
 
 
-def _open_row(row: Notification, strict: bool = True) -> tuple[Opened | None, Failure | None]:
+def _dashed(aggregate_id: str) -> str:
+    """A stored aggregate id (SQLite keeps 32 hex digits) in its usual dashed form."""
+    if len(aggregate_id) == 32:
+        a = aggregate_id
+        return f"{a[:8]}-{a[8:12]}-{a[12:16]}-{a[16:20]}-{a[20:]}"
+    return aggregate_id
+
+
+def _open_row(row: Row, strict: bool = True) -> tuple[Opened | None, Failure | None]:
     try:
         return open_stored(stored_bytes(row.state), strict=strict), None
     except EnvelopeError as error:
         text = str(error)
         reason = "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
-        return None, Failure(row.id, str(row.originator_id), row.originator_version, reason, text)
+        return None, Failure(row.id, _dashed(str(row.originator_id)), row.originator_version, reason, text)
 
 
-def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:
+def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:
     opened, failure = _open_row(row, strict)
-    row_id = str(row.originator_id)
+    row_id = _dashed(str(row.originator_id))
     if opened is None:
         assert failure is not None
         return _Checked(row.id, row_id, row.originator_version, None, None, (failure,))
@@ -115,7 +125,7 @@ def _check_row(row: Notification, keys: KeyHistory, ledger_id: str | None, stric
     return _Checked(row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures))
 
 
-def check_rows(rows: Iterable[Notification], keys: KeyHistory, ledger_id: str | None, strict: bool) -> list[_Checked]:
+def check_rows(rows: Iterable[Row], keys: KeyHistory, ledger_id: str | None, strict: bool) -> list[_Checked]:
     """Open and check a run of rows against the key history (no chain checks yet)."""
     return [_check_row(row, keys, ledger_id, strict) for row in rows]
 
@@ -158,13 +168,13 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
         if options.progress:
             options.progress(report.events, total)
 
-    def check(chunk: list[Notification]) -> list[_Checked]:
+    def check(chunk: list[Row]) -> list[_Checked]:
         return check_rows(chunk, keys, options.ledger_id, options.strict)
 
     workers = max(1, options.workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         in_flight: deque[Future[list[_Checked]]] = deque()
-        for chunk in _chunks(store.scan(batch=CHUNK), CHUNK // 4):
+        for chunk in _chunks(_raw_scan(store), CHUNK // 4):
             in_flight.append(pool.submit(check, chunk))
             if len(in_flight) >= 2 * workers:
                 absorb(in_flight.popleft().result())
@@ -177,7 +187,15 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
     return report
 
 
-def _chunks(rows: Iterable[Notification], size: int) -> Iterator[list[Notification]]:
+def _raw_scan(store: Any) -> Iterator[Row]:
+    """Every stored row in log order, read in batches straight from the table."""
+    position = 1
+    while rows := store.raw_rows(position, CHUNK):
+        yield from rows
+        position = rows[-1].id + 1
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
