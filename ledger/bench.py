@@ -10,8 +10,8 @@ never touched.
 from __future__ import annotations
 
 import platform
-import statistics
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
