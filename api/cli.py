@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError
 
-from api import cli_commands, cli_projections
+from api import cli_commands, cli_pathway, cli_projections
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-projections", action="store_true", help="skip the read-model rebuild and query figures")
     bench.set_defaults(handler=cli_commands.bench)
     cli_projections.add_commands(sub)
+    cli_pathway.add_commands(sub)
     return parser
 
 

@@ -21,7 +21,7 @@ from domain.errors import InvalidInput
 from ledger.clock import parse_instant
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
-from projections import queries, runner
+from projections import followup_query, queries, runner
 from projections.check import check
 from projections.status_query import status_as_of, status_now
 
@@ -148,17 +148,23 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def timeline_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody timeline --patient`: every event of the patient's products, oldest first."""
+    """`custody timeline --patient`: every event of the patient's products and pathway, then overdue visits."""
     with _ledger(settings) as ledger:
         rows = queries.timeline(ledger.store, args.patient)
+        overdue = followup_query.overdue_for_patient(ledger.store, args.patient, ledger.clock.now().date())
     if args.json:
-        _print_json({"patient_pseudonym": args.patient, "events": rows})
+        _print_json({"patient_pseudonym": args.patient, "events": rows, "overdue_visits": overdue})
         return 0
     print(f"patient {args.patient}: {len(rows)} events")
     for row in rows:
         print(
-            f"  {row['occurred_at'][:19]}Z  {row['coi']}  {row['event_type']:<28} "
+            f"  {row['occurred_at'][:19]}Z  {row['coi'] or 'pathway':<17}  {row['event_type']:<28} "
             f"{row['actor_name']} ({row['actor_role']}), {row['meaning']}"
+        )
+    for visit in overdue:
+        print(
+            f"  OVERDUE  {visit['coi']}  {visit['visit']} visit, due {visit['due_on']}, "
+            f"on time until {visit['latest_on']}"
         )
     return 0
 

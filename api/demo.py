@@ -5,7 +5,10 @@ Four journeys: an SLE patient's autologous CAR-T from enrolment to follow-up
 doses from one bank batch, one infused and one still in LN2; a vasculitis
 patient's CAR-T whose return shipment had a temperature excursion, released by
 exceptional release; and an inflammatory myopathy patient whose product had
-out-of-specification viability and awaits the physician's decision.
+out-of-specification viability and awaits the physician's decision. Before them,
+api/demo_pathway records the accredited sites, the trial and each patient's care
+pathway (eligible, deferred, refused for an old evaluation), which collection and
+infusion require.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from api import demo_journeys as j
+from api import demo_pathway
 from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
 from ledger.identity_store import IdentityStore, PatientIdentity
@@ -36,6 +40,7 @@ USERS = {
     "courier": ("Paul Roux", "courier"),
     "sponsor": ("Sophie Lambert", "sponsor"),
     "auditor": ("Eve Blanc", "auditor"),
+    **demo_pathway.USERS,
 }
 PATIENTS = {
     "PSN-SLE-0001": PatientIdentity("DUPONT", "Marie", "1988-04-12", "IPP-40021"),
@@ -98,6 +103,8 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
         except Exception:  # not stored yet (first demo on this ledger)
             identities.put(pseudonym, identity, now)
     rec = j.Recorder(ledger, passwords)
+    demo_pathway.record_registries(rec, now)
+    demo_pathway.record_pathways(rec, now)
     year = now.year % 100
     facility = settings.facility
     products = [

@@ -16,6 +16,7 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from domain.catalogue import Catalogue
+    from domain.pathway_policy import PathwayPolicy
 
 
 class Role(StrEnum):
@@ -98,7 +99,8 @@ class NewEvent:
 class Context:
     """What a command knows besides its payload: who, when it happened, and now.
 
-    ``now`` is the ledger's clock reading, injected so the domain never reads one.
+    ``now`` is the ledger's clock reading, injected so the domain never reads one;
+    ``pathway`` carries the site's pathway figures (defaults when None).
     """
 
     actor: Actor
@@ -107,3 +109,4 @@ class Context:
     meaning: Meaning | None = None
     catalogue: Catalogue | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    pathway: PathwayPolicy | None = None

@@ -3,7 +3,7 @@
 A payload class declares its fields with plain types (str, int, float, bool, a StrEnum,
 a nested dataclass, ``list[...]``, ``dict[str, Any]``, ``X | None = None`` for optional
 fields) and, where a plain type says too little, ``Annotated`` markers: ``Bounds`` for
-numbers, ``Length`` for lists, and a ``Format`` for text that is really a time, a COI,
+numbers, ``Length`` for lists, and a ``Format`` for text that is really a time, a date, a COI,
 a DIN or an aggregate id. ``parse_payload`` refuses the first bad field with an
 ``InvalidInput`` naming it (``payload.tests[1].in_spec``) and a stable rule code;
 identifiers and times are stored normalised so equal facts have equal payloads.
@@ -16,7 +16,7 @@ import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
@@ -31,6 +31,7 @@ class Format(StrEnum):
     """What a text field really holds, so it is checked and normalised accordingly."""
 
     TIMESTAMP = "timestamp"
+    DATE = "date"
     COI = "coi"
     DIN = "din"
     UUID = "uuid"
@@ -64,6 +65,7 @@ class Length:
 
 
 Timestamp = Annotated[str, Format.TIMESTAMP]
+DateText = Annotated[str, Format.DATE]
 CoiText = Annotated[str, Format.COI]
 DinText = Annotated[str, Format.DIN]
 IdText = Annotated[str, Format.UUID]
@@ -88,6 +90,16 @@ def parse_time(text: str, *, field: str = "time") -> datetime:
             rule="timezone_required",
         )
     return moment
+
+
+def parse_date(text: str, *, field: str = "date") -> date:
+    """Read a calendar date (YYYY-MM-DD): evaluations, accreditations and visits are due on days, not instants."""
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"{field} {text!r} is not a date (YYYY-MM-DD, e.g. 2026-03-01)", field=field, rule="invalid_date"
+        ) from None
 
 
 def parse_payload(cls: type[P], data: object, *, prefix: str = "payload") -> P:
@@ -205,6 +217,8 @@ def _convert_text(value: object, path: str, markers: list[Any]) -> str:
         raise InvalidInput(f"{path} must not be empty", field=path, rule="empty_text")
     if Format.TIMESTAMP in markers:
         return parse_time(text, field=path).isoformat()
+    if Format.DATE in markers:
+        return parse_date(text, field=path).isoformat()
     if Format.COI in markers:
         return parse_coi(text, field=path).value
     if Format.DIN in markers:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.aggregate import Aggregate
 from domain.events import EventRecord
+from domain.follow_up import visit_name
 from domain.payloads import parse_time
 
 
@@ -113,6 +114,9 @@ class TherapyProduct(Aggregate):
         self.infusion: dict[str, Any] | None = None
         self.batch_id: UUID | None = None
         self.dose_number: int | None = None
+        self.lymphodepletion_override = False
+        self.follow_up_schedule: dict[str, str] = {}
+        self.follow_up_done: set[str] = set()
 
     @property
     def is_terminal(self) -> bool:
@@ -227,6 +231,18 @@ class TherapyProduct(Aggregate):
         """The patient received the product: custody ends here."""
         self.infusion = dict(record.payload)
         self.state = ProductState.INFUSED
+
+    def when_LymphodepletionOverrideRecorded(self, record: EventRecord) -> None:
+        """A physician's written decision lets the infusion go ahead without the lymphodepletion check."""
+        self.lymphodepletion_override = True
+
+    def when_FollowUpScheduled(self, record: EventRecord) -> None:
+        """The visits the infusion calls for, by name, with the last day each is on time."""
+        self.follow_up_schedule = {v["visit"]: v["latest_on"] for v in record.payload["visits"]}
+
+    def when_FollowUpRecorded(self, record: EventRecord) -> None:
+        """A scheduled visit is done (names compare as ``visit_name`` reads them: "D+7" is "day 7")."""
+        self.follow_up_done.add(visit_name(str(record.payload["visit"])))
 
     def when_NotInfused(self, record: EventRecord) -> None:
         """The product was not given; it will be destroyed or returned."""

@@ -246,13 +246,14 @@ class BedsideCheck:
 
 @dataclass(frozen=True)
 class Infused:
-    """The product was given to the patient."""
+    """The product was given to the patient; ``site`` defaults to the unit it was dispensed to."""
 
     started_at: Timestamp
     ended_at: Timestamp
     volume_ml: PositiveNumber
     bag_ids: Annotated[list[str], NON_EMPTY]
     observations: str | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ class NotInfused:
 
 @dataclass(frozen=True)
 class FollowUpRecorded:
-    """A follow-up visit after infusion."""
+    """A follow-up visit after infusion: ``visit`` names a visit of the schedule (e.g. "day 7"), or "unscheduled"."""
 
     visit: str
     findings: str
@@ -273,7 +274,7 @@ class FollowUpRecorded:
 
 @dataclass(frozen=True)
 class AdverseEventRecorded:
-    """An adverse event after infusion, graded 1 to 5."""
+    """An adverse event after infusion, graded 1 to 5 (CRS and ICANS 1 to 4, ASTCT consensus grading)."""
 
     category: AdverseEventCategory
     grade: Annotated[int, Bounds(low=1, high=5)]

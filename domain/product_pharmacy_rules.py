@@ -12,6 +12,7 @@ from domain.payloads import parse_time
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import check_identity, check_interval, check_not_on_hold, check_state, for_product
+from domain.product_pathway_rules import check_infusion_gates, follow_up_schedule
 from domain.spec import Command, Decider
 
 
@@ -108,7 +109,7 @@ def witness_bedside_check(product: TherapyProduct, cmd: Command) -> list[NewEven
 
 
 def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """Infusion follows both bedside checks and starts within the thaw-to-infusion window."""
+    """Infusion follows both bedside checks, starts within the thaw-to-infusion window, and schedules follow-up."""
     payload: ev.Infused = cmd.payload
     check_state(product, (S.BEDSIDE_VERIFIED,), "Infused", rule="bedside_verification_required")
     check_not_on_hold(product, "Infused")
@@ -122,7 +123,9 @@ def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
             rule="unknown_bag",
         )
     _check_thaw_window(product, cmd, started)
-    return [cmd.record()]
+    site = payload.site or (product.location.site if product.location else "")
+    check_infusion_gates(product, cmd, site, started)
+    return [cmd.record(), follow_up_schedule(product, cmd, started)]
 
 
 def _check_thaw_window(product: TherapyProduct, cmd: Command, started: datetime) -> None:
@@ -158,16 +161,6 @@ def record_not_infused(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     return [cmd.record()]
 
 
-def record_after_infusion(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """Follow-up and adverse events concern a patient who received the product."""
-    if product.state != S.INFUSED:
-        raise OutOfOrder(
-            f"cannot record {cmd.spec.name}: the product is {product.state}, not infused",
-            rule="not_infused_yet",
-        )
-    return [cmd.record()]
-
-
 DECIDERS: Mapping[str, Decider] = {
     "StoredInLN2": for_product(store),
     "Dispensed": for_product(dispense),
@@ -176,6 +169,4 @@ DECIDERS: Mapping[str, Decider] = {
     "BedsideCheckWitnessed": for_product(witness_bedside_check),
     "Infused": for_product(infuse),
     "NotInfused": for_product(record_not_infused),
-    "FollowUpRecorded": for_product(record_after_infusion),
-    "AdverseEventRecorded": for_product(record_after_infusion),
 }

@@ -15,6 +15,7 @@ from domain.payloads import parse_time
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import check_interval, check_not_on_hold, check_state, for_product
+from domain.product_pathway_rules import check_collection_gates
 from domain.spec import Command, Decider
 
 
@@ -62,20 +63,16 @@ def _allocate_dose(cmd: Command, payload: ev.ProductEnrolled) -> NewEvent:
 
 
 def collect_apheresis(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """Only autologous products are collected; a new collection may follow a failed lot."""
+    """Only autologous products are collected, on the pathway's gates; a new collection may follow a failed lot."""
     payload: ev.ApheresisCollected = cmd.payload
     if product.product_kind != ev.ProductKind.CAR_T:
         raise OutOfOrder("cannot record ApheresisCollected: an MSC dose comes from a bank batch", rule="car_t_only")
     check_state(product, (S.ENROLLED, S.COLLECTED, S.MANUFACTURING_FAILED), "ApheresisCollected")
     if any(collection.din == payload.din for collection in product.collections):
         raise OutOfOrder(f"DIN {payload.din} is already recorded for this product", rule="din_already_recorded")
-    check_interval(
-        parse_time(payload.started_at),
-        parse_time(payload.ended_at),
-        cmd.occurred_at,
-        "payload.started_at",
-        "payload.ended_at",
-    )
+    started = parse_time(payload.started_at)
+    check_interval(started, parse_time(payload.ended_at), cmd.occurred_at, "payload.started_at", "payload.ended_at")
+    check_collection_gates(product, cmd, payload.site, started)
     return [cmd.record()]
 
 

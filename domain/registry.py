@@ -15,7 +15,17 @@ from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
-from domain import batch_rules, product_exception_rules, product_pharmacy_rules, product_rules, shipment_rules
+from domain import (
+    batch_rules,
+    pathway_rules,
+    product_exception_rules,
+    product_pathway_rules,
+    product_pharmacy_rules,
+    product_rules,
+    shipment_rules,
+    site_rules,
+    trial_rules,
+)
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
 from domain.errors import (
@@ -27,19 +37,34 @@ from domain.errors import (
     UnknownEventType,
 )
 from domain.events import Context, Meaning, NewEvent
+from domain.follow_up import FOLLOW_UP_SPECS
+from domain.pathway import PATHWAY_SPECS, PatientPathway
 from domain.payloads import parse_payload
 from domain.product import TherapyProduct
 from domain.product_specs import PRODUCT_SPECS
 from domain.shipment import SHIPMENT_SPECS, Shipment
+from domain.site import SITE_SPECS, Site
 from domain.spec import Command, Decider, EventSpec
+from domain.trial import TRIAL_SPECS, Trial
 
 EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
-    {spec.name: spec for spec in (*PRODUCT_SPECS, *SHIPMENT_SPECS, *BATCH_SPECS)}
+    {
+        spec.name: spec
+        for spec in (
+            *PRODUCT_SPECS,
+            *FOLLOW_UP_SPECS,
+            *SHIPMENT_SPECS,
+            *BATCH_SPECS,
+            *PATHWAY_SPECS,
+            *SITE_SPECS,
+            *TRIAL_SPECS,
+        )
+    }
 )
 """Every event type the domain knows, by name."""
 
 AGGREGATE_CLASSES: Mapping[str, type[Aggregate]] = MappingProxyType(
-    {TherapyProduct.kind: TherapyProduct, Shipment.kind: Shipment, BankBatch.kind: BankBatch}
+    {cls.kind: cls for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial)}
 )
 """The class that replays each kind of aggregate."""
 
@@ -49,6 +74,10 @@ _DECIDERS: Mapping[str, Decider] = {
     **product_exception_rules.DECIDERS,
     **shipment_rules.DECIDERS,
     **batch_rules.DECIDERS,
+    **product_pathway_rules.DECIDERS,
+    **pathway_rules.DECIDERS,
+    **site_rules.DECIDERS,
+    **trial_rules.DECIDERS,
 }
 
 

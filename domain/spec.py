@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.aggregate import Aggregate, Loader
 from domain.catalogue import Catalogue
 from domain.events import Context, Meaning, NewEvent, Role
+from domain.pathway_policy import PathwayPolicy
 from domain.payloads import payload_to_json
 
 CLINICAL_ROLES = frozenset({Role.NURSE, Role.PHYSICIAN, Role.PHARMACIST, Role.QP, Role.COURIER})
@@ -68,6 +69,11 @@ class Command:
     def catalogue(self) -> Catalogue:
         """The site's catalogue, or the defaults of domain.md when the ledger passes none."""
         return self.ctx.catalogue if self.ctx.catalogue is not None else Catalogue.default()
+
+    @property
+    def policy(self) -> PathwayPolicy:
+        """The site's pathway figures, or the workshop's defaults when the ledger passes none."""
+        return self.ctx.pathway if self.ctx.pathway is not None else PathwayPolicy()
 
     def record(self, payload: object | None = None) -> NewEvent:
         """The requested event itself, signed with the meaning the user gave."""

@@ -19,6 +19,7 @@ from domain.aggregate import Aggregate
 from domain.catalogue import Catalogue
 from domain.errors import IdentityMismatch, InvalidInput, NotFound
 from domain.events import Actor, Context, Meaning, NewEvent
+from domain.pathway_policy import PathwayPolicy, parse_visits
 from domain.registry import AGGREGATE_CLASSES, decide
 from domain.staff import STAFF_EVENT_TYPES, StaffMember, decide_staff, staff_id_for
 from ledger.clock import Clock, SystemClock
@@ -54,6 +55,15 @@ def load_catalogue(settings: Settings) -> Catalogue:
     return Catalogue.from_mapping(data)
 
 
+def load_pathway_policy(settings: Settings) -> PathwayPolicy:
+    """The workshop's pathway figures, overridden by CUSTODY_RCP_EVALUATION_MAX_AGE_DAYS and CUSTODY_MSC_FOLLOW_UP."""
+    policy = PathwayPolicy(evaluation_max_age_days=settings.rcp_evaluation_max_age_days)
+    if settings.msc_follow_up:
+        visits = parse_visits(settings.msc_follow_up, field="CUSTODY_MSC_FOLLOW_UP")
+        policy = PathwayPolicy(policy.evaluation_max_age_days, policy.car_t_visits, visits)
+    return policy
+
+
 class CustodyLedger:
     """Commands and queries over the signed event log."""
 
@@ -65,6 +75,7 @@ class CustodyLedger:
         self.meta = LedgerMeta(self.store, settings)
         self.sessions = SigningSessions(self.clock, timedelta(minutes=settings.signing_idle_minutes))
         self.catalogue = load_catalogue(settings)
+        self.pathway_policy = load_pathway_policy(settings)
 
     @property
     def kdf(self) -> KdfParameters:
@@ -129,6 +140,7 @@ class CustodyLedger:
             now=now,
             meaning=_meaning(meaning),
             catalogue=self.catalogue,
+            pathway=self.pathway_policy,
         )
         signer = self.signer_for(member, password)
         heads: dict[UUID, Head] = {}

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         description="Verification threads: one more than the cores, so a core never waits on the GIL hand-off.",
     )
     lock_timeout_seconds: int = 5
+    rcp_evaluation_max_age_days: int = Field(
+        default=92, description="How many days before an RCP meeting its evaluations may date (three months)."
+    )
+    msc_follow_up: str | None = Field(
+        default=None, description="MSC follow-up visits, e.g. 'day 7, day 28, month 3, month 6, month 12'."
+    )
 
     @property
     def sqlite_path(self) -> Path:

@@ -18,6 +18,7 @@ from domain.errors import InvalidInput
 from ledger.ledger_meta import NotInitialised
 from ledger.store import EventStore
 from projections.audit import AuditFollower
+from projections.followup import FollowUpFollower
 from projections.inventory import InventoryFollower
 from projections.metrics import MetricsFollower
 from projections.product_status import ProductStatusFollower
@@ -31,6 +32,7 @@ PROJECTIONS: tuple[type[ProjectionFollower], ...] = (
     InventoryFollower,
     AuditFollower,
     MetricsFollower,
+    FollowUpFollower,
 )
 NAMES = tuple(cls.name for cls in PROJECTIONS)
 Progress = Callable[[str, int, int], None]
@@ -108,5 +110,6 @@ def require_tables(store: EventStore) -> None:
         if "projection_" not in str(error):
             raise
         raise NotInitialised(
-            "the projection tables are missing: run `custody init` to apply migration 0004.projections"
+            "the projection tables are missing: run `custody init` to apply migrations 0004.projections and "
+            "0005.pathway"
         ) from error

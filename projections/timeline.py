@@ -3,7 +3,9 @@
 Rows are keyed by log position and carry who signed, in which role and with
 which meaning (21 CFR Part 11 §11.50), and the payload as recorded. Events carry
 the pseudonym only, never identity, so nothing here can reveal a patient; the
-pseudonym of each product is learnt from its enrolment.
+pseudonym of each product is learnt from its enrolment. The patient's care pathway
+(RCP decisions, the pair's signatures, consent, lymphodepletion) is in the same
+timeline, under the pathway's id and an empty COI.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ TIMELINE = Table(
         "occurred_at", "recorded_at", "actor_user_id", "actor_name", "actor_role", "meaning", "payload",
     ),
 )  # fmt: skip
-CLINICAL_EVENTS = frozenset({"FollowUpRecorded", "AdverseEventRecorded"})
+CLINICAL_EVENTS = frozenset(
+    {
+        "FollowUpRecorded", "AdverseEventRecorded", "RcpDecisionRecorded", "TreatmentDecisionProposed",
+        "TreatmentDecisionCosigned", "ConsentSigned", "ConsentWithdrawn", "LymphodepletionRecorded",
+    }
+)  # fmt: skip
+PATIENT_KINDS = frozenset({"product", "pathway"})
 
 
 def timeline_row(event: LoggedEvent, patient: Row) -> Row:
@@ -54,17 +62,17 @@ class TimelineFollower(ProjectionFollower):
     tables = (TIMELINE, TIMELINE_PRODUCTS)
 
     def project(self, events: Sequence[LoggedEvent], view: View) -> None:
-        """Append one row per product event, under the product's patient."""
+        """Append one row per product or pathway event, under the patient."""
         for event in events:
-            if event.kind != "product":
+            if event.kind not in PATIENT_KINDS:
                 continue
             product_id = str(event.aggregate_id)
-            if event.type == "ProductEnrolled":
+            if event.type in ("ProductEnrolled", "PatientEnrolled"):
                 payload = event.record.payload
                 patient = {
                     "product_id": product_id,
                     "patient_pseudonym": payload["patient_pseudonym"],
-                    "coi": payload["coi"],
+                    "coi": payload.get("coi", ""),
                 }
                 view.put(TIMELINE_PRODUCTS, patient)
             found = view.get(TIMELINE_PRODUCTS, (product_id,))

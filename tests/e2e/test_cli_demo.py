@@ -20,7 +20,8 @@ def test_demo_json_prints_one_object_with_five_products_four_pseudonyms_and_ever
     assert len(summary["products"]) == 5
     assert len({UUID(product) for product in summary["products"]}) == 5
     assert summary["patients"] == list(PATIENTS)
-    assert set(summary["users"]) == ROLES
+    assert set(summary["users"]) == set(USERS) | {"admin"}
+    assert {role for _, role in USERS.values()} | {"admin"} == ROLES
     for user in USERS:
         assert summary["users"][user] == f"{user}-demo-pass"
     assert summary["users"]["admin"] == demo_ledger.admin_password()

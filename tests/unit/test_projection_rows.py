@@ -36,8 +36,9 @@ class LoggingLedger(FakeLedger):
         self.log: list[LoggedEvent] = []
 
     def store(self, events: list[NewEvent], actor: Actor) -> None:
-        super().store(events, actor)
+        # One at a time: a decision may return several events for one aggregate (Infused, FollowUpScheduled).
         for event in events:
+            super().store([event], actor)
             record = self.histories[event.aggregate_id][-1]
             self.log.append(LoggedEvent(len(self.log) + 1, event.aggregate_kind, record))
 
