@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from api.cli_commands import open_ledger
+from api.cli_projections import projected_ledger
 from domain.errors import NotFound
 from domain.pathway import PatientPathway, pathway_id_for
-from ledger.service import CustodyLedger
 from ledger.settings import Settings
-from projections import followup_query, runner
+from projections import followup_query
 
 
 def add_commands(sub: Any) -> None:
@@ -34,20 +31,9 @@ def add_commands(sub: Any) -> None:
     pathway.set_defaults(handler=pathway_command)
 
 
-@contextmanager
-def _ledger(settings: Settings) -> Iterator[CustodyLedger]:
-    ledger = open_ledger(settings)
-    try:
-        ledger.meta.ledger_id()
-        runner.require_tables(ledger.store)
-        yield ledger
-    finally:
-        ledger.close()
-
-
 def followup_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody followup`: the visits the unit must see to, most urgent first."""
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         today = ledger.clock.now().date()
         rows = followup_query.worklist(ledger.store, today, overdue_only=args.overdue)
     if args.json:
@@ -91,12 +77,8 @@ def pathway_state(pathway: PatientPathway) -> dict[str, Any]:
 
 def pathway_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody pathway PSEUDONYM`: the pathway's id (for `custody record`) and where it stands."""
-    ledger = open_ledger(settings)
-    try:
-        ledger.meta.ledger_id()
+    with projected_ledger(settings) as ledger:
         found = ledger.load(pathway_id_for(args.patient))
-    finally:
-        ledger.close()
     if not isinstance(found, PatientPathway):
         raise NotFound(
             f"no care pathway for patient pseudonym {args.patient!r} (record PatientEnrolled on "

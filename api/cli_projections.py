@@ -74,7 +74,8 @@ def add_commands(sub: Any) -> None:
 
 
 @contextmanager
-def _ledger(settings: Settings) -> Iterator[CustodyLedger]:
+def projected_ledger(settings: Settings) -> Iterator[CustodyLedger]:
+    """An initialised ledger whose read-model tables exist (migrations applied), closed afterwards."""
     ledger = open_ledger(settings)
     try:
         ledger.meta.ledger_id()
@@ -116,7 +117,7 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody status`: now from the projection, or --as-of from the event store."""
     product_id = resolve_id(args.product, "product")
     as_of = None if args.as_of is None else _instant(args.as_of, "as_of")
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         if as_of is None:
             status = status_now(ledger.store, product_id, ledger.clock.now(), ledger.catalogue)
         else:
@@ -149,7 +150,7 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def timeline_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody timeline --patient`: every event of the patient's products and pathway, then overdue visits."""
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         rows = queries.timeline(ledger.store, args.patient)
         overdue = followup_query.overdue_for_patient(ledger.store, args.patient, ledger.clock.now().date())
     if args.json:
@@ -171,7 +172,7 @@ def timeline_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def inventory_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody inventory`: units on hand per site and storage location."""
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         rows = queries.inventory(ledger.store, args.site)
     if args.json:
         _print_json({"site": args.site, "units": rows})
@@ -190,7 +191,7 @@ def inventory_command(args: argparse.Namespace, settings: Settings) -> int:
 def audit_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody audit`: the filtered trail, then its near misses and deviations."""
     since = None if args.since is None else _instant(args.since, "since")
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         trail = queries.audit(ledger.store, user=args.user, since=since, role=args.role, site=args.site)
     if args.json:
         _print_json(trail)
@@ -209,7 +210,7 @@ def audit_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def metrics_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody metrics`: turnaround in days per product kind and site."""
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         groups = queries.metrics(ledger.store)
     if args.json:
         _print_json({"groups": groups})
@@ -226,7 +227,7 @@ def metrics_command(args: argparse.Namespace, settings: Settings) -> int:
 def rebuild_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody projections rebuild`: empty and replay the named read models (all by default)."""
     progress = _terminal_progress(args, "rebuilding")
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         applied = runner.rebuild(ledger.store, args.names, progress=progress)
     if progress:
         print(file=sys.stderr)
@@ -240,7 +241,7 @@ def rebuild_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def projections_status_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody projections status`: how far each read model has got."""
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         lags = runner.lags(ledger.store)
     rows = [
         {"name": lag.name, "position": lag.position, "log_size": lag.log_size, "behind": lag.behind} for lag in lags
@@ -257,7 +258,7 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody projections check`: exit 0 when the live tables equal a rebuild from the log, 1 otherwise."""
     reporting = _terminal_progress(args, "checking")
     progress = None if reporting is None else (lambda done, total: reporting("all", done, total))
-    with _ledger(settings) as ledger:
+    with projected_ledger(settings) as ledger:
         report = check(ledger.store, progress=progress)
     if reporting:
         print(file=sys.stderr)
