@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError
 
-from api import cli_commands, cli_pathway, cli_projections
+from api import cli_commands, cli_pathway, cli_projections, cli_verifiable
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust", metavar="FILE", help="ledger public key file to trust (default CUSTODY_HOME/ledger.pub)"
     )
     verify.add_argument("--strict", action="store_true", help="also re-canonicalise every body (RFC 8785)")
+    verify.add_argument(
+        "--against",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a checkpoint note saved earlier: fail if the log no longer extends it (repeatable)",
+    )
     verify.add_argument("--workers", type=int, help="verification threads (default: number of cores)")
     verify.set_defaults(handler=cli_commands.verify)
 
@@ -117,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-projections", action="store_true", help="skip the read-model rebuild and query figures")
     bench.set_defaults(handler=cli_commands.bench)
     cli_projections.add_commands(sub)
+    cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
     return parser
 

@@ -21,11 +21,13 @@ from domain.registry import EVENT_TYPES
 from ledger.clock import parse_instant
 from ledger.identity_store import PatientIdentity
 from ledger.ledger_meta import NotInitialised
+from ledger.merkle_log import checkpoint_if_due
 from ledger.migrate import apply_migrations
 from ledger.patients import PatientRegistry
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff, revoke_key
+from ledger.signed_note import Checkpoint, NoteError, parse_checkpoint
 from ledger.verifier import VerifyOptions, verify_store
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
@@ -114,6 +116,15 @@ def _trusted_keys(args: argparse.Namespace, settings: Settings) -> set[bytes] | 
     return {base64.b64decode(line.strip()) for line in path.read_text().splitlines() if line.strip()}
 
 
+def _checkpoint_file(path: str) -> Checkpoint:
+    try:
+        return parse_checkpoint(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvalidInput(f"--against {path}: {error.strerror}", field="--against", rule="unreadable_file") from None
+    except NoteError as error:
+        raise InvalidInput(f"--against {path}: {error}", field="--against", rule="malformed_checkpoint") from None
+
+
 def verify(args: argparse.Namespace, settings: Settings) -> int:
     """`custody verify`: exit 0 when intact, 1 with every failure named otherwise."""
     ledger = open_ledger(settings)
@@ -124,6 +135,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             ledger_id=ledger.meta.ledger_id(),
             workers=args.workers or settings.verify_workers,
             strict=args.strict,
+            against=tuple(_checkpoint_file(path) for path in args.against),
             progress=_progress if sys.stderr.isatty() and not args.json else None,
         )
         report = verify_store(ledger.store, options)
@@ -145,7 +157,10 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
                 f"{failure.reason}: {failure.detail}"
             )
         verdict = "intact" if report.intact else f"{len(report.failures)} failure(s)"
-        print(f"verified {report.events} events in {report.aggregates} aggregates: {verdict}")
+        print(
+            f"verified {report.events} events in {report.aggregates} aggregates "
+            f"and {report.checkpoints} checkpoint(s): {verdict}"
+        )
     return 0 if report.intact else 1
 
 
@@ -219,6 +234,7 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
             password=password,
             occurred_at=occurred_at,
         )
+        checkpoint_if_due(ledger)
     finally:
         ledger.close()
     if args.json:

@@ -26,6 +26,7 @@ from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
 from ledger.identity_store import IdentityStore, PatientIdentity
 from ledger.ledger_meta import LEDGER_USER
+from ledger.merkle_log import checkpoint
 from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -64,6 +65,7 @@ def record_demo(settings: Settings, *, as_json: bool, if_empty: bool) -> int:
             _print(summary, as_json, note="the ledger already holds products: demo not recorded again")
             return 0
         summary = _record(ledger, settings)
+        checkpoint(ledger)  # the demo ends with a signed checkpoint over everything it recorded
     finally:
         ledger.close()
     fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

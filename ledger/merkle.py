@@ -12,7 +12,7 @@ library offered RFC 9162 proofs over a tree stored in our own tables.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -50,6 +50,32 @@ def subtree_root(leaves: Sequence[bytes], start: int, end: int) -> bytes:
         _, left = stack.pop()
         value = node_hash(left, value)
     return value
+
+
+def roots_at(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """MTH(D[size]) for several sizes in one pass over the leaves (checkpoint verification)."""
+    wanted = sorted(set(sizes))
+    found: dict[int, bytes] = {}
+    stack: list[tuple[int, bytes]] = []
+    if wanted and wanted[0] == 0:
+        found[0] = EMPTY_ROOT
+    for index, leaf in enumerate(leaves[: wanted[-1] if wanted else 0], start=1):
+        size, value = 1, leaf
+        while stack and stack[-1][0] == size:
+            left_size, left = stack.pop()
+            size, value = left_size + size, node_hash(left, value)
+        stack.append((size, value))
+        if index in wanted:
+            folded = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                folded = node_hash(left, folded)
+            found[index] = folded
+    return found
+
+
+def event_leaf(stored: bytes) -> bytes:
+    """The leaf of one stored event: the RFC 9162 leaf hash of SHA-256(its stored envelope bytes)."""
+    return leaf_hash(hashlib.sha256(stored).digest())
 
 
 def root(leaves: Sequence[bytes]) -> bytes:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         description="Verification threads: one more than the cores, so a core never waits on the GIL hand-off.",
     )
     lock_timeout_seconds: int = 5
+    checkpoint_every_events: int = Field(default=1000, description="Sign a checkpoint after this many new events.")
+    checkpoint_every_minutes: float = Field(default=60.0, description="…or when the last one is this old.")
     rcp_evaluation_max_age_days: int = Field(
         default=92, description="How many days before an RCP meeting its evaluations may date (three months)."
     )

@@ -23,8 +23,12 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from domain.staff import STAFF_EVENT_TYPES
+from ledger.checkpoint_audit import checkpoint_problems
 from ledger.envelope import EnvelopeError, Opened, open_stored
 from ledger.key_history import KeyHistory, build_key_history
+from ledger.ledger_meta import LEDGER_USER
+from ledger.merkle import event_leaf
+from ledger.signed_note import Checkpoint, parse_checkpoint
 from ledger.store import StoredRow
 
 Progress = Callable[[int, int], None]
@@ -49,6 +53,7 @@ class VerificationReport:
 
     events: int = 0
     aggregates: int = 0
+    checkpoints: int = 0
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -62,6 +67,7 @@ class VerificationReport:
             "intact": self.intact,
             "events": self.events,
             "aggregates": self.aggregates,
+            "checkpoints": self.checkpoints,
             "failures": [asdict(failure) for failure in self.failures],
         }
 
@@ -74,6 +80,7 @@ class _Checked:
     hash: str | None
     prev_hash: str | None
     failures: tuple[Failure, ...]
+    leaf: bytes
 
 
 def stored_bytes(state: bytes | str) -> bytes:
@@ -101,9 +108,10 @@ def _open_row(row: Row, strict: bool = True) -> tuple[Opened | None, Failure | N
 def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:
     opened, failure = _open_row(row, strict)
     row_id = _dashed(str(row.originator_id))
+    leaf = event_leaf(stored_bytes(row.state))
     if opened is None:
         assert failure is not None
-        return _Checked(row.id, row_id, row.originator_version, None, None, (failure,))
+        return _Checked(row.id, row_id, row.originator_version, None, None, (failure,), leaf)
     body = opened.envelope.body
     failures: list[Failure] = []
 
@@ -122,12 +130,35 @@ def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) 
     problem = keys.check(opened, row.id)
     if problem:
         fail(*problem)
-    return _Checked(row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures))
+    return _Checked(
+        row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures), leaf
+    )
 
 
 def check_rows(rows: Iterable[Row], keys: KeyHistory, ledger_id: str | None, strict: bool) -> list[_Checked]:
     """Open and check a run of rows against the key history (no chain checks yet)."""
     return [_check_row(row, keys, ledger_id, strict) for row in rows]
+
+
+def _check_checkpoints(
+    store: Any, leaves: list[bytes], keys: KeyHistory, options: VerifyOptions, report: VerificationReport
+) -> int:
+    """Stored checkpoints and the ones given with --against, against the rebuilt tree."""
+    if options.ledger_id is None:
+        return 0
+    stored = [(f"checkpoint of {cp.size} events", cp) for cp in stored_checkpoints(store)]
+    given = [(f"the checkpoint given ({cp.size} events)", cp) for cp in options.against]
+    ledger_keys = [key.public_key for key in keys.keys.values() if key.owner == LEDGER_USER]
+    for problem in checkpoint_problems([*stored, *given], leaves, f"custody-ledger/{options.ledger_id}", ledger_keys):
+        report.failures.append(Failure(problem.size, "checkpoint", 0, problem.reason, problem.detail))
+    return len(stored) + len(given)
+
+
+def stored_checkpoints(store: Any) -> list[Checkpoint]:
+    """Every signed checkpoint the store holds, oldest first."""
+    with store.side_transaction() as cursor:
+        cursor.execute("SELECT note FROM checkpoints ORDER BY tree_size")
+        return [parse_checkpoint(str(row["note"])) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -139,6 +170,7 @@ class VerifyOptions:
     workers: int = 2
     strict: bool = False
     progress: Progress | None = None
+    against: tuple[Checkpoint, ...] = ()
 
 
 def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
@@ -159,8 +191,11 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
     total = store.size()
     chains: dict[str, dict[int, _Checked]] = {}
 
+    leaves: list[bytes] = []
+
     def absorb(checked_rows: list[_Checked]) -> None:
         for checked in checked_rows:
+            leaves.append(checked.leaf)
             if checked.failures:
                 report.failures.extend(checked.failures)
             chains.setdefault(checked.aggregate_id, {})[checked.version] = checked
@@ -181,6 +216,7 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
         while in_flight:
             absorb(in_flight.popleft().result())
     report.aggregates = len(chains)
+    report.checkpoints = _check_checkpoints(store, leaves, keys, options, report)
     for aggregate_id, versions in chains.items():
         report.failures.extend(_chain_failures(aggregate_id, versions))
     report.failures.sort(key=lambda f: (f.position, f.aggregate_id, f.version))

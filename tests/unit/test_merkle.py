@@ -13,6 +13,7 @@ from ledger.merkle import (
     leaf_hash,
     node_hash,
     root,
+    roots_at,
     verify_consistency,
     verify_inclusion,
 )
@@ -124,3 +125,9 @@ def test_an_empty_or_shrinking_tree_has_no_consistency_proof() -> None:
     with pytest.raises(ValueError):
         consistency_proof(LEAVES, 5, 4)
     assert not verify_consistency(5, 4, LEAVES[0], LEAVES[0], [LEAVES[1]])
+
+
+def test_roots_at_several_sizes_in_one_pass_equal_separate_roots() -> None:
+    leaves = many(40)
+    sizes = [0, 1, 7, 8, 9, 31, 32, 40]
+    assert roots_at(leaves, sizes) == {size: root(leaves[:size]) for size in sizes}

@@ -1,0 +1,62 @@
+"""Checking signed checkpoints against the tree rebuilt from the stored events themselves.
+
+Per-aggregate chains cannot show that the latest events were removed; a checkpoint
+can: the tree rebuilt from what is stored now must have at least the checkpoint's
+size and, at that size, exactly its root. The leaves are recomputed from the event
+rows, never read from the follower's table, so editing that table proves nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ledger.merkle import roots_at
+from ledger.signed_note import Checkpoint, verify_note
+
+
+@dataclass(frozen=True)
+class CheckpointProblem:
+    """What is wrong with one checkpoint: its tree size, a reason code and a sentence."""
+
+    size: int
+    reason: str
+    detail: str
+
+
+def checkpoint_problems(
+    checkpoints: Iterable[tuple[str, Checkpoint]],
+    leaves: Sequence[bytes],
+    origin: str,
+    ledger_keys: list[bytes],
+) -> list[CheckpointProblem]:
+    """Every (label, checkpoint) that is unsigned, foreign, beyond the log, or not a prefix of it."""
+    pending = list(checkpoints)
+    roots = roots_at(leaves, [cp.size for _, cp in pending if cp.size <= len(leaves)])
+    problems = []
+    for label, cp in pending:
+        if cp.origin != origin:
+            problems.append(
+                CheckpointProblem(cp.size, "foreign_checkpoint", f"{label} is for {cp.origin}, not {origin}")
+            )
+        elif not verify_note(cp.note, cp.origin, ledger_keys):
+            problems.append(
+                CheckpointProblem(cp.size, "bad_checkpoint_signature", f"{label} is not signed by the ledger")
+            )
+        elif cp.size > len(leaves):
+            problems.append(
+                CheckpointProblem(
+                    cp.size,
+                    "truncated_log",
+                    f"{label} covers {cp.size} events but only {len(leaves)} are stored: events were deleted",
+                )
+            )
+        elif roots[cp.size] != cp.root:
+            problems.append(
+                CheckpointProblem(
+                    cp.size,
+                    "checkpoint_mismatch",
+                    f"the first {cp.size} stored events do not hash to the root of {label}: history was rewritten",
+                )
+            )
+    return problems

@@ -1,0 +1,107 @@
+"""The transparency log: a Merkle leaf per stored event, and signed checkpoints over them.
+
+A follower (exactly-once, resumable) appends ``leaf_hash(SHA-256(stored bytes))`` for
+each stored row in log order, so the leaf commits to the whole envelope, signature
+included. ``checkpoint`` has the ledger key sign the current size and root as a C2SP
+note — after checking the new tree extends the last signed one, because a log must
+never sign two inconsistent views of itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from eventsourcing.persistence import Notification
+
+from ledger.clock import isoformat, parse_instant
+from ledger.follower import Follower
+from ledger.merkle import consistency_proof, event_leaf, root, verify_consistency
+from ledger.service import CustodyLedger
+from ledger.signed_note import Checkpoint, checkpoint_body, parse_checkpoint, sign_note
+from ledger.store import EventStore, SideCursor
+from ledger.verifier import stored_bytes, stored_checkpoints
+
+
+class InconsistentLog(Exception):
+    """The log no longer extends a checkpoint already signed: history was rewritten or truncated."""
+
+    rule = "inconsistent_log"
+
+
+def origin_of(ledger_id: str) -> str:
+    """The checkpoint origin line naming this ledger."""
+    return f"custody-ledger/{ledger_id}"
+
+
+class MerkleFollower(Follower):
+    """Appends one leaf per stored event, in log order, exactly once."""
+
+    name = "merkle"
+
+    def apply(self, cursor: SideCursor, rows: Sequence[Notification]) -> None:
+        """Leaves continue the numbering where the table stops."""
+        cursor.execute("SELECT COUNT(*) AS n FROM merkle_leaves")
+        found = cursor.fetchone()
+        next_index = int(found["n"]) if found else 0
+        for offset, row in enumerate(rows):
+            cursor.execute(
+                "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (%s, %s, %s)",
+                (next_index + offset, row.id, event_leaf(stored_bytes(row.state))),
+            )
+
+
+def stored_leaves(store: EventStore) -> list[bytes]:
+    """Every leaf hash the follower stored, by index."""
+    with store.side_transaction() as cursor:
+        cursor.execute("SELECT leaf_hash FROM merkle_leaves ORDER BY leaf_index")
+        return [bytes(row["leaf_hash"]) for row in cursor.fetchall()]
+
+
+def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint:
+    """Bring the leaves up to date and sign the current tree (or return the last one if unchanged)."""
+    MerkleFollower(ledger.store).catch_up()
+    leaves = stored_leaves(ledger.store)
+    history = stored_checkpoints(ledger.store)
+    if history and history[-1].size == len(leaves):
+        return history[-1]
+    if history:
+        last = history[-1]
+        if last.size > len(leaves) or not verify_consistency(
+            last.size, len(leaves), last.root, root(leaves), consistency_proof(leaves, last.size, len(leaves))
+        ):
+            raise InconsistentLog(
+                f"the log of {len(leaves)} events does not extend the checkpoint of {last.size}: refusing to sign"
+            )
+    origin = origin_of(ledger.meta.ledger_id())
+    moment = now or ledger.clock.now()
+    body = checkpoint_body(origin, len(leaves), root(leaves), (f"time {isoformat(moment)}",))
+    note = sign_note(body, origin, ledger.meta.ledger_key_pair())
+    made = parse_checkpoint(note)
+    with ledger.store.side_transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO checkpoints (tree_size, root_hash, note, created_at) VALUES (%s, %s, %s, %s)",
+            (made.size, made.root, note, isoformat(moment)),
+        )
+    return made
+
+
+def checkpoint_due(ledger: CustodyLedger) -> bool:
+    """True when enough events or enough time have passed since the last signed checkpoint."""
+    history = stored_checkpoints(ledger.store)
+    size = ledger.store.size()
+    if not history:
+        return size > 0
+    last = history[-1]
+    if size - last.size >= ledger.settings.checkpoint_every_events:
+        return True
+    stamp = next((line[5:] for line in last.extensions if line.startswith("time ")), None)
+    if stamp is None or size <= last.size:
+        return False
+    age = ledger.clock.now() - parse_instant(stamp)
+    return age.total_seconds() >= ledger.settings.checkpoint_every_minutes * 60
+
+
+def checkpoint_if_due(ledger: CustodyLedger) -> Checkpoint | None:
+    """Sign a checkpoint when one is due (called after writes; cheap when none is)."""
+    return checkpoint(ledger) if checkpoint_due(ledger) else None
