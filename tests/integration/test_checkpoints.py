@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from freezegun import freeze_time
 
 from ledger.keys import KeyPair
 from ledger.merkle import root
-from ledger.merkle_log import InconsistentLog, MerkleFollower, checkpoint, stored_leaves
+from ledger.merkle_log import InconsistentLog, MerkleFollower, checkpoint, checkpoint_if_due, stored_leaves
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.signed_note import checkpoint_body, parse_checkpoint, sign_note, verify_note
@@ -108,3 +109,16 @@ def test_the_merkle_follower_adds_each_event_once_however_often_it_runs(ledger: 
     follower.catch_up(batch=3)
     follower.catch_up(batch=3)
     assert len(stored_leaves(ledger.store)) == len(list(ledger.store.scan()))
+
+
+def test_checkpoints_come_by_themselves_after_enough_events_or_enough_time(
+    ledger: CustodyLedger, rec: Recorder
+) -> None:
+    with freeze_time(datetime.now(UTC)) as clock:
+        a_product(rec)
+        assert checkpoint_if_due(ledger) is not None  # the first one, as soon as there is anything
+        a_product(rec)
+        assert checkpoint_if_due(ledger) is None  # a few events, a few seconds: not yet
+        clock.tick(timedelta(minutes=ledger.settings.checkpoint_every_minutes + 1))
+        made = checkpoint_if_due(ledger)
+        assert made is not None and made.size == len(list(ledger.store.scan()))
