@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
-from api.cli_commands import open_ledger
+from api.cli_commands import open_ledger, resolve_id
+from domain.errors import InvalidInput, NotFound
+from ledger.bundle import export_bundle
+from ledger.bundle_verify import verify_bundle
 from ledger.merkle_log import checkpoint
 from ledger.settings import Settings
 
@@ -20,6 +25,19 @@ def add_commands(sub: Any) -> None:
     cp.add_argument("--json", action="store_true", help="print size, root and the note as JSON")
     cp.add_argument("-o", "--output", metavar="FILE", help="also write the note to FILE (an auditor's copy)")
     cp.set_defaults(handler=checkpoint_command)
+
+    export = sub.add_parser("export", help="one product's history as a self-contained, offline-verifiable bundle")
+    export.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI")
+    export.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the JSON bundle")
+    export.set_defaults(handler=export_command)
+
+    check = sub.add_parser(
+        "verify-bundle", help="verify an exported bundle with no database and no network (exit 0 or 1)"
+    )
+    check.add_argument("bundle", metavar="FILE")
+    check.add_argument("--trust", metavar="FILE", help="the ledger's public key file (ledger.pub) to trust")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=verify_bundle_command)
 
 
 def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,3 +55,42 @@ def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(made.note, end="")
     return 0
+
+
+def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody export`: the bundle an inspector can verify on their own machine."""
+    ledger = open_ledger(settings)
+    try:
+        bundle = export_bundle(ledger, resolve_id(args.product, "product"))
+    except LookupError as error:
+        raise NotFound(str(error), field="product") from None
+    finally:
+        ledger.close()
+    Path(args.output).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}: {len(bundle['events'])} events proven in a checkpoint of the whole log")
+    return 0
+
+
+def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody verify-bundle`: reads only the files named; never opens or creates a store."""
+    try:
+        bundle = json.loads(Path(args.bundle).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"bundle {args.bundle}: {error}", field="bundle", rule="unreadable_bundle") from None
+    trusted = None
+    if args.trust:
+        try:
+            lines = Path(args.trust).read_text().split()
+            trusted = {base64.b64decode(line, validate=True) for line in lines}
+        except (OSError, ValueError) as error:
+            raise InvalidInput(f"--trust {args.trust}: {error}", field="--trust", rule="unreadable_key") from None
+    problems = verify_bundle(bundle if isinstance(bundle, dict) else {}, trusted)
+    if args.json:
+        print(json.dumps({"intact": not problems, "problems": problems, "trust_anchor": trusted is not None}))
+    else:
+        if trusted is None:
+            print("warning: no --trust key given: the bundle's own genesis key was accepted", file=sys.stderr)
+        for problem in problems:
+            print(f"FAIL {problem}")
+        print("bundle verified: intact" if not problems else f"bundle verification failed: {len(problems)} problem(s)")
+    return 0 if not problems else 1

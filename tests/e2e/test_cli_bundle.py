@@ -1,0 +1,25 @@
+"""`custody export` then `custody verify-bundle` on a machine with no ledger at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import Custody
+
+
+def test_a_bundle_verifies_elsewhere_without_creating_any_store(demo_ledger: Custody, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    demo_ledger.run("export", demo_ledger.demo["products"][0], "-o", str(bundle))
+    elsewhere = Custody(backend="sqlite", home=tmp_path / "inspector")
+    result = elsewhere.run_json("verify-bundle", str(bundle), "--trust", str(demo_ledger.home / "ledger.pub"))
+    assert result == {"intact": True, "problems": [], "trust_anchor": True}
+    assert not elsewhere.home.exists()
+
+
+def test_an_edited_bundle_exits_1_naming_the_event(demo_ledger: Custody, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    demo_ledger.run("export", demo_ledger.demo["products"][0], "-o", str(bundle))
+    bundle.write_text(bundle.read_text().replace('\\"volume_ml\\":245', '\\"volume_ml\\":345'))
+    elsewhere = Custody(backend="sqlite", home=tmp_path / "inspector")
+    result = elsewhere.run("verify-bundle", str(bundle), "--trust", str(demo_ledger.home / "ledger.pub"), expect=1)
+    assert "FAIL event 2: its inclusion proof does not lead to the checkpoint's root" in result.stdout
