@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from api.cli_commands import open_ledger, resolve_id
+from api.passwords import read_password
 from domain.errors import InvalidInput, NotFound
 from ledger.bundle import export_bundle
 from ledger.bundle_verify import verify_bundle
 from ledger.merkle_log import checkpoint
 from ledger.settings import Settings
+from ledger.setup import rotate_key
 
 
 def add_commands(sub: Any) -> None:
@@ -25,6 +27,13 @@ def add_commands(sub: Any) -> None:
     cp.add_argument("--json", action="store_true", help="print size, root and the note as JSON")
     cp.add_argument("-o", "--output", metavar="FILE", help="also write the note to FILE (an auditor's copy)")
     cp.set_defaults(handler=checkpoint_command)
+
+    keys = sub.add_parser("keys", help="signing keys: rotate a person's key (administrators)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = keys_sub.add_parser("rotate", help="new key under the same password; the old one is revoked")
+    rotate.add_argument("--user", required=True, help="whose key (their password: CUSTODY_USER_PASSWORD or prompt)")
+    rotate.add_argument("--by", default="admin", help="the administrator who signs (password: CUSTODY_PASSWORD)")
+    rotate.set_defaults(handler=rotate_command)
 
     export = sub.add_parser("export", help="one product's history as a self-contained, offline-verifiable bundle")
     export.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI")
@@ -94,3 +103,17 @@ def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"FAIL {problem}")
         print("bundle verified: intact" if not problems else f"bundle verification failed: {len(problems)} problem(s)")
     return 0 if not problems else 1
+
+
+def rotate_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody keys rotate`: signatures made before stay valid; the old key signs nothing after."""
+    by_password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
+    password = read_password(f"password of {args.user}: ", env_var="CUSTODY_USER_PASSWORD")
+    ledger = open_ledger(settings)
+    try:
+        envelopes = rotate_key(ledger, args.user, password, by=args.by, by_password=by_password)
+    finally:
+        ledger.close()
+    new, old = envelopes[0].body["payload"]["key_id"], envelopes[1].body["payload"]["key_id"]
+    print(f"{args.user}: key {old} revoked, key {new} registered")
+    return 0

@@ -17,11 +17,12 @@ from domain.errors import InvalidInput, NotFound
 from domain.events import Actor, Context, Meaning, NewEvent
 from domain.staff import StaffMember, decide_staff, staff_id_for
 from ledger.envelope import Envelope
-from ledger.keys import KeyPair, seal_key
+from ledger.keys import KeyPair, WrongPassword, seal_key, unseal_key
 from ledger.ledger_meta import LEDGER_USER
 from ledger.migrate import apply_migrations
 from ledger.secrets import ensure_master_secret
 from ledger.service import CustodyLedger, Head
+from ledger.signing_session import SignatureRefused
 
 MIN_PASSWORD_LENGTH = 8
 LEDGER_PUBLIC_KEY_FILE = "ledger.pub"
@@ -151,3 +152,38 @@ def revoke_key(
         meaning="approved",
         password=password,
     )
+
+
+def rotate_key(
+    ledger: CustodyLedger, username: str, password: str, *, by: str, by_password: str | None = None
+) -> list[Envelope]:
+    """Give a person a new key sealed under the same password and revoke the old one, in one transaction.
+
+    Events signed with the old key before the rotation stay valid; the old key signs nothing after it.
+    The person's password is checked by unsealing the old key first: nobody rotates a key they cannot open.
+    """
+    member = ledger.load(staff_id_for(username))
+    if not isinstance(member, StaffMember) or not member.active_keys:
+        raise NotFound(f"{username!r} has no active key to rotate", field="username")
+    old_key = member.active_keys[-1]
+    sealed = ledger.keys.get(old_key)
+    if sealed is None:
+        raise NotFound(f"the sealed key of {username!r} is not held by this ledger", field="username")
+    try:
+        unseal_key(sealed, password)
+    except WrongPassword:
+        raise SignatureRefused(f"wrong password for {username}: the key was not rotated") from None
+    actor, registrar = ledger.actor(by)
+    signer = ledger.signer_for(registrar, by_password)
+    pair = KeyPair.generate()
+    now = ledger.clock.now()
+    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
+    new_key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
+    events = decide_staff("SigningKeyRegistered", member.id, new_key, ctx, {member.id: member}.get)
+    events += decide_staff(
+        "SigningKeyRevoked", member.id, {"key_id": old_key, "reason": "rotated"}, ctx, {member.id: member}.get
+    )
+    ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
+    _, head = ledger.replay(ledger.history(member.id))
+    ledger.sessions.close(username)
+    return ledger.append_signed(events, actor, signer, {member.id: head}, now)
