@@ -28,9 +28,12 @@ from eventsourcing.domain import Aggregate, event
 from domain.events import Actor
 from ledger.envelope import event_body, seal
 from ledger.keys import KeyPair
+from ledger.merkle import event_leaf, inclusion_proof, verify_inclusion
+from ledger.merkle import root as merkle_root
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff
+from ledger.signed_note import checkpoint_body, sign_note
 from ledger.store import eventsourcing_env
 from ledger.verifier import VerifyOptions, verify_store
 
@@ -231,9 +234,39 @@ def run_bench(settings: Settings, *, events: int = 2000) -> dict[str, Any]:
             "raw_ed25519_verify_per_s": raw,
             "verify_over_raw": round(verify / raw, 3),
             "replay_per_s": _rate(events, replay_seconds),
+            **bench_merkle(),
             "verify_workers": settings.verify_workers,
             "python": platform.python_version(),
             "measured_at": (datetime.now(UTC) - timedelta(microseconds=0)).isoformat(timespec="seconds"),
         }
     finally:
         ledger.close()
+
+
+def bench_merkle(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> dict[str, Any]:
+    """Checkpoint (root + signature) time and inclusion-proof size and time for logs of several sizes.
+
+    The proof grows as log2(n) hashes; computing a root is one pass over the leaves.
+    """
+    pair = KeyPair.generate()
+    figures: dict[str, Any] = {}
+    for size in sizes:
+        leaves = [event_leaf(str(index).encode()) for index in range(size)]
+        started = time.perf_counter()
+        tree_root = merkle_root(leaves)
+        sign_note(checkpoint_body("custody-ledger/bench", size, tree_root), "custody-ledger/bench", pair)
+        checkpoint_ms = (time.perf_counter() - started) * 1000
+        index = size // 3
+        started = time.perf_counter()
+        proof = inclusion_proof(leaves, index, size)
+        proof_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        assert verify_inclusion(leaves[index], index, size, proof, tree_root)
+        verify_us = (time.perf_counter() - started) * 1e6
+        figures[f"merkle_{size}"] = {
+            "checkpoint_ms": round(checkpoint_ms, 2),
+            "inclusion_proof_hashes": len(proof),
+            "inclusion_proof_ms": round(proof_ms, 2),
+            "inclusion_verify_us": round(verify_us, 1),
+        }
+    return figures
