@@ -16,7 +16,7 @@ from ledger.bundle import export_bundle
 from ledger.bundle_verify import verify_bundle
 from ledger.merkle_log import checkpoint
 from ledger.settings import Settings
-from ledger.setup import rotate_key
+from ledger.setup import rotate_key, rotate_ledger_key
 
 
 def add_commands(sub: Any) -> None:
@@ -34,6 +34,11 @@ def add_commands(sub: Any) -> None:
     rotate.add_argument("--user", required=True, help="whose key (their password: CUSTODY_USER_PASSWORD or prompt)")
     rotate.add_argument("--by", default="admin", help="the administrator who signs (password: CUSTODY_PASSWORD)")
     rotate.set_defaults(handler=rotate_command)
+
+    rotate_ledger = keys_sub.add_parser(
+        "rotate-ledger", help="a new ledger key, registered and the old one revoked; ledger.pub lists both"
+    )
+    rotate_ledger.set_defaults(handler=rotate_ledger_command)
 
     export = sub.add_parser("export", help="one product's history as a self-contained, offline-verifiable bundle")
     export.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI")
@@ -116,4 +121,16 @@ def rotate_command(args: argparse.Namespace, settings: Settings) -> int:
         ledger.close()
     new, old = envelopes[0].body["payload"]["key_id"], envelopes[1].body["payload"]["key_id"]
     print(f"{args.user}: key {old} revoked, key {new} registered")
+    return 0
+
+
+def rotate_ledger_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody keys rotate-ledger`: run on the host that holds the master secret."""
+    ledger = open_ledger(settings)
+    try:
+        envelopes = rotate_ledger_key(ledger)
+    finally:
+        ledger.close()
+    new, old = envelopes[0].body["payload"]["key_id"], envelopes[1].body["payload"]["key_id"]
+    print(f"ledger key {old} revoked, key {new} registered; {settings.home / 'ledger.pub'} lists every ledger key")
     return 0

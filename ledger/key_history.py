@@ -62,8 +62,9 @@ class KeyHistory:
     def check(self, opened: Opened, position: int | None = None) -> tuple[str, str] | None:
         """Why this event's signature is not acceptable, as (reason, detail), or None.
 
-        A revoked key fails for any event signed at or after the revocation time *or*
-        stored after the revocation in the log: a backdated ``recorded_at`` does not help.
+        A revoked key fails for any event signed after the revocation time *or* stored
+        after the revocation in the log: a backdated ``recorded_at`` does not help. (A key
+        may sign its own revocation, in the same transaction, as the ledger key does.)
         """
         body = opened.envelope.body
         key = self.keys.get(body["key_id"])
@@ -73,7 +74,7 @@ class KeyHistory:
         if recorded < key.valid_from:
             return "key_not_yet_valid", f"key {key.key_id} was registered at {key.valid_from.isoformat()}"
         if key.revoked_at is not None and (
-            recorded >= key.revoked_at
+            recorded > key.revoked_at
             or (position is not None and key.revoked_position is not None and position > key.revoked_position)
         ):
             return "revoked_key", f"key {key.key_id} was revoked at {key.revoked_at.isoformat()}"

@@ -6,12 +6,14 @@ from functools import cached_property
 
 from eventsourcing.persistence import OperationalError, ProgrammingError
 
+from domain.staff import StaffMember, staff_id_for
 from ledger.keys import KdfParameters, KeyPair, SealedKey, WrongPassword, seal_key, unseal_key
 from ledger.secrets import derive_key
 from ledger.settings import Settings
 from ledger.store import EventStore
 
 LEDGER_USER = "ledger"
+
 # The ledger key is unsealed by a random 256-bit derived secret, not a human password:
 # a cheap KDF is enough and keeps every process start fast.
 LEDGER_KDF = KdfParameters(time_cost=1, memory_kib=8192, parallelism=1)
@@ -27,6 +29,7 @@ class LedgerMeta:
     def __init__(self, store: EventStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._pairs: dict[str, KeyPair] = {}
 
     def get(self, name: str) -> str | None:
         """One meta value, or None."""
@@ -57,7 +60,16 @@ class LedgerMeta:
         return self._ledger_id
 
     def ledger_key_id(self) -> str:
-        """Key id of the ledger's own signing key."""
+        """Key id of the ledger's current signing key.
+
+        After a rotation it is the active key of the ``ledger`` staff member, as the signed
+        key history says; before the genesis events exist, the key created at initialisation.
+        """
+        history = self.store.history(staff_id_for(LEDGER_USER))
+        if history:
+            member = StaffMember.replay(history[0].aggregate_id, (envelope.to_record() for envelope in history))
+            if member.active_keys:
+                return member.active_keys[-1]
         value = self.get("ledger_key_id")
         if value is None:
             raise NotInitialised("this store holds no ledger key yet: run `custody init`")
@@ -70,11 +82,10 @@ class LedgerMeta:
         """Seal a new ledger key under the master-derived secret."""
         return seal_key(pair, self._password(), LEDGER_KDF)
 
-    @cached_property
-    def _pair(self) -> KeyPair:
+    def _unseal(self, key_id: str) -> KeyPair:
         from ledger.keystore import KeyStore
 
-        sealed = KeyStore(self.store).get(self.ledger_key_id())
+        sealed = KeyStore(self.store).get(key_id)
         if sealed is None:
             raise NotInitialised("the ledger's sealed key is missing from the key store")
         try:
@@ -86,5 +97,8 @@ class LedgerMeta:
             ) from None
 
     def ledger_key_pair(self) -> KeyPair:
-        """The unsealed ledger key (checkpoints, system events)."""
-        return self._pair
+        """The unsealed current ledger key (checkpoints, system events), unsealed once per key."""
+        key_id = self.ledger_key_id()
+        if key_id not in self._pairs:
+            self._pairs[key_id] = self._unseal(key_id)
+        return self._pairs[key_id]

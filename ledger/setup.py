@@ -64,8 +64,7 @@ def initialise(ledger: CustodyLedger, admin_password: str, admin_name: str = "Ad
         _record_genesis(ledger)
     report.ledger_id = ledger.meta.ledger_id()
     report.ledger_key_id = ledger.meta.ledger_key_id()
-    pub = ledger.meta.ledger_key_pair().public_key
-    (settings.home / LEDGER_PUBLIC_KEY_FILE).write_text(base64.b64encode(pub).decode() + "\n")
+    write_trust_anchor(ledger)
     if ledger.load(staff_id_for("admin")) is None:
         check_password(admin_password, "admin password")
         register_staff(ledger, "admin", admin_name, "admin", admin_password, registrar=LEDGER_USER)
@@ -187,3 +186,40 @@ def rotate_key(
     _, head = ledger.replay(ledger.history(member.id))
     ledger.sessions.close(username)
     return ledger.append_signed(events, actor, signer, {member.id: head}, now)
+
+
+def rotate_ledger_key(ledger: CustodyLedger) -> list[Envelope]:
+    """Give the ledger a new key, registered and the old one revoked by the old key itself.
+
+    Events and checkpoints signed before stay valid; later ones are signed with the new key.
+    The new public key is appended to ``ledger.pub``; verifiers keep trusting the genesis key,
+    from which the signed key history leads to every later one.
+    """
+    old = ledger.meta.ledger_key_pair()
+    member = ledger.load(staff_id_for(LEDGER_USER))
+    if not isinstance(member, StaffMember) or old.key_id not in member.active_keys:
+        raise NotFound("the ledger's own key is not registered: run `custody init`", field="ledger")
+    pair = KeyPair.generate()
+    now = ledger.clock.now()
+    ledger.keys.put(LEDGER_USER, ledger.meta.seal_ledger_key(pair), now)
+    actor = Actor(user_id=LEDGER_USER, name=member.name, role="system")
+    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
+    new_key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
+    events = decide_staff("SigningKeyRegistered", member.id, new_key, ctx, {member.id: member}.get)
+    events += decide_staff(
+        "SigningKeyRevoked", member.id, {"key_id": old.key_id, "reason": "rotated"}, ctx, {member.id: member}.get
+    )
+    _, head = ledger.replay(ledger.history(member.id))
+    envelopes = ledger.append_signed(events, actor, old, {member.id: head}, now)
+    write_trust_anchor(ledger)
+    return envelopes
+
+
+def write_trust_anchor(ledger: CustodyLedger) -> None:
+    """Write every public key the ledger ever had, genesis first, to CUSTODY_HOME/ledger.pub."""
+    keys = [
+        str(envelope.body["payload"]["public_key"])
+        for envelope in ledger.history(staff_id_for(LEDGER_USER))
+        if envelope.type == "SigningKeyRegistered"
+    ]
+    (ledger.settings.home / LEDGER_PUBLIC_KEY_FILE).write_text("".join(key + "\n" for key in keys))

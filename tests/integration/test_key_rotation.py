@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.staff import staff_id_for
+from ledger.merkle_log import checkpoint
 from ledger.service import CustodyLedger
-from ledger.setup import rotate_key
+from ledger.setup import register_staff, rotate_key, rotate_ledger_key
+from ledger.signed_note import verify_note
 from ledger.signing_session import SignatureRefused
 from ledger.verifier import VerifyOptions, verify_store
 from tests.integration.journeys import actor_of, enrolled, forge, key_pair_of, password_of, team
@@ -44,3 +48,30 @@ def test_a_key_is_not_rotated_without_its_owners_password(ledger: CustodyLedger)
     with pytest.raises(SignatureRefused, match="wrong password"):
         rotate_key(ledger, "nurse", "not-her-password", by="ledger")
     assert ledger.store.size() == size
+
+
+def trust_anchor(ledger: CustodyLedger) -> set[bytes]:
+    """The keys an auditor takes from CUSTODY_HOME/ledger.pub."""
+    lines = (ledger.settings.home / "ledger.pub").read_text().split()
+    return {base64.b64decode(line) for line in lines}
+
+
+def test_after_the_ledger_key_is_rotated_history_checkpoints_and_new_steps_all_verify(ledger: CustodyLedger) -> None:
+    rec = team(ledger)
+    enrolled(rec, datetime.now(UTC) - timedelta(days=2))
+    checkpoint(ledger)
+    old = ledger.meta.ledger_key_pair()
+    rotate_ledger_key(ledger)
+    new = ledger.meta.ledger_key_pair()
+    assert new.key_id != old.key_id
+    assert trust_anchor(ledger) >= {old.public_key, new.public_key}
+    register_staff(ledger, "nurse2", "Second Nurse", "nurse", "nurse2-password", registrar="ledger")
+    made = checkpoint(ledger)
+    assert verify_note(made.note, made.origin, [new.public_key])
+    options = VerifyOptions(trusted=trust_anchor(ledger), ledger_id=ledger.meta.ledger_id())
+    assert verify_store(ledger.store, options).failures == []
+    forge(
+        ledger, staff_id_for("nurse2"), "SigningKeyRevoked", {"key_id": "0" * 32, "reason": "forged"},
+        actor=actor_of(ledger, "ledger"), signer=old, aggregate_kind="staff", meaning="approved",
+    )  # fmt: skip
+    assert "revoked_key" in {failure.reason for failure in verify_store(ledger.store, options).failures}
