@@ -122,3 +122,19 @@ def test_checkpoints_come_by_themselves_after_enough_events_or_enough_time(
         clock.tick(timedelta(minutes=ledger.settings.checkpoint_every_minutes + 1))
         made = checkpoint_if_due(ledger)
         assert made is not None and made.size == len(list(ledger.store.scan()))
+
+
+def test_reordering_two_stored_events_after_a_checkpoint_is_caught(
+    ledger: CustodyLedger, settings: Settings, rec: Recorder
+) -> None:
+    first, second = a_product(rec), a_product(rec)
+    checkpoint(ledger)
+    one, two = ledger.history(first.product)[0], ledger.history(second.product)[0]
+    dba = Dba(settings)
+    try:
+        dba.disable_immutability()
+        dba.set_state(first.product, 1, two.stored)
+        dba.set_state(second.product, 1, one.stored)
+    finally:
+        dba.close()
+    assert {"misplaced_event", "checkpoint_mismatch"} <= verify(ledger)
