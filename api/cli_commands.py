@@ -8,6 +8,8 @@ import dataclasses
 import json
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,11 +36,16 @@ ADMIN_PASSWORD_FILE = "admin-password.txt"
 IDENTITY_FIELDS = ("family_name", "given_name", "birth_date", "hospital_number")
 
 
-def open_ledger(settings: Settings) -> CustodyLedger:
-    """The ledger of the configured store (initialised by `custody init`); never creates an empty one."""
+@contextmanager
+def open_ledger(settings: Settings) -> Iterator[CustodyLedger]:
+    """The ledger of the configured store (initialised by `custody init`), closed afterwards; never creates one."""
     if settings.backend == "sqlite" and not settings.sqlite_path.exists():
         raise NotInitialised(f"no ledger at {settings.sqlite_path}: run `custody init` (or set CUSTODY_HOME)")
-    return CustodyLedger(settings)
+    ledger = CustodyLedger(settings)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def resolve_id(reference: str, field: str = "id") -> UUID:
@@ -58,13 +65,10 @@ def resolve_id(reference: str, field: str = "id") -> UUID:
 def init(args: argparse.Namespace, settings: Settings) -> int:
     """`custody init`: idempotent set-up of store, migrations, ledger key and first admin."""
     applied_now = apply_migrations(settings)
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         password, generated = _admin_password(args, settings, ledger)
         report = initialise(ledger, password, args.admin_name)
         report.migrations = applied_now + report.migrations
-    finally:
-        ledger.close()
     where = settings.database_url.split("@")[-1] if settings.database_url else str(settings.sqlite_path)
     print(f"store: {settings.backend} ({where})")
     print(f"migrations applied now: {', '.join(report.migrations) or 'none (up to date)'}")
@@ -127,8 +131,7 @@ def _checkpoint_file(path: str) -> Checkpoint:
 
 def verify(args: argparse.Namespace, settings: Settings) -> int:
     """`custody verify`: exit 0 when intact, 1 with every failure named otherwise."""
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         trusted = _trusted_keys(args, settings)
         options = VerifyOptions(
             trusted=trusted,
@@ -139,8 +142,6 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             progress=_progress if sys.stderr.isatty() and not args.json else None,
         )
         report = verify_store(ledger.store, options)
-    finally:
-        ledger.close()
     if options.progress:
         print(file=sys.stderr)
     if args.json:
@@ -166,15 +167,12 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def show(args: argparse.Namespace, settings: Settings) -> int:
     """`custody show`: a product's current state and its signed history."""
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         aggregate_id = resolve_id(args.product, "product")
         history = ledger.history(aggregate_id)
         if not history:
             raise NotFound(f"no product, shipment or batch has the id {args.product}", field="product")
         aggregate = ledger.replay(history)[0]
-    finally:
-        ledger.close()
     assert aggregate is not None
     summary = aggregate_summary(aggregate)
     if args.json:
@@ -223,8 +221,7 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
     occurred_at = _occurred_at(args.occurred_at)
     aggregate_id = resolve_id(args.aggregate, "id")
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD", from_stdin=args.password_stdin)
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         envelopes = ledger.record(
             args.type,
             aggregate_id,
@@ -235,8 +232,6 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
             occurred_at=occurred_at,
         )
         checkpoint_if_due(ledger)
-    finally:
-        ledger.close()
     if args.json:
         print(json.dumps([envelope.to_json() for envelope in envelopes]))
     else:
@@ -275,8 +270,7 @@ def staff_add(args: argparse.Namespace, settings: Settings) -> int:
     """`custody staff add`: the registrar signs; the new person's key is sealed by their password."""
     registrar_password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
     password = read_password(f"new password for {args.username}: ", env_var="CUSTODY_NEW_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         envelopes = register_staff(
             ledger,
             args.username,
@@ -286,8 +280,6 @@ def staff_add(args: argparse.Namespace, settings: Settings) -> int:
             registrar=args.by,
             registrar_password=registrar_password,
         )
-    finally:
-        ledger.close()
     print(f"registered {args.username} ({args.role}) with key {envelopes[-1].body['payload']['key_id']}")
     return 0
 
@@ -295,11 +287,8 @@ def staff_add(args: argparse.Namespace, settings: Settings) -> int:
 def staff_revoke(args: argparse.Namespace, settings: Settings) -> int:
     """`custody staff revoke-key`: later signatures with that key fail verification."""
     password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         envelopes = revoke_key(ledger, args.username, args.reason, by=args.by, password=password)
-    finally:
-        ledger.close()
     print(f"revoked key {envelopes[0].body['payload']['key_id']} of {args.username}")
     return 0
 
@@ -338,11 +327,8 @@ def patient_register(args: argparse.Namespace, settings: Settings) -> int:
             f"stdin must be a JSON object with {', '.join(IDENTITY_FIELDS)} ({error})", field="identity"
         ) from None
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         pseudonym = PatientRegistry(ledger).register(identity, user=args.user, password=password)
-    finally:
-        ledger.close()
     print(pseudonym)
     return 0
 
@@ -350,11 +336,8 @@ def patient_register(args: argparse.Namespace, settings: Settings) -> int:
 def patient_show(args: argparse.Namespace, settings: Settings) -> int:
     """`custody patient show`: for bedside and pharmacy identity checks only."""
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         identity = PatientRegistry(ledger).reveal(args.pseudonym, user=args.user, password=password)
-    finally:
-        ledger.close()
     if args.json:
         print(json.dumps(dataclasses.asdict(identity)))
     else:
@@ -365,11 +348,8 @@ def patient_show(args: argparse.Namespace, settings: Settings) -> int:
 def patient_erase(args: argparse.Namespace, settings: Settings) -> int:
     """`custody patient erase`: the identity goes; every hash and signature stays valid."""
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         erased = PatientRegistry(ledger).erase(args.pseudonym, user=args.user, password=password)
-    finally:
-        ledger.close()
     if not erased:
         raise NotFound(f"no identity is held for {args.pseudonym}", field="pseudonym")
     print(f"identity of {args.pseudonym} erased")

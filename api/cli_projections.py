@@ -76,13 +76,10 @@ def add_commands(sub: Any) -> None:
 @contextmanager
 def projected_ledger(settings: Settings) -> Iterator[CustodyLedger]:
     """An initialised ledger whose read-model tables exist (migrations applied), closed afterwards."""
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         ledger.meta.ledger_id()
         runner.require_tables(ledger.store)
         yield ledger
-    finally:
-        ledger.close()
 
 
 def _instant(text: str, field: str) -> datetime:

@@ -56,11 +56,8 @@ def add_commands(sub: Any) -> None:
 
 def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody checkpoint`: the note an auditor keeps to prove later that history was not rewritten."""
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         made = checkpoint(ledger)
-    finally:
-        ledger.close()
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(made.note)
@@ -73,13 +70,11 @@ def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody export`: the bundle an inspector can verify on their own machine."""
-    ledger = open_ledger(settings)
-    try:
-        bundle = export_bundle(ledger, resolve_id(args.product, "product"))
-    except LookupError as error:
-        raise NotFound(str(error), field="product") from None
-    finally:
-        ledger.close()
+    with open_ledger(settings) as ledger:
+        try:
+            bundle = export_bundle(ledger, resolve_id(args.product, "product"))
+        except LookupError as error:
+            raise NotFound(str(error), field="product") from None
     Path(args.output).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.output}: {len(bundle['events'])} events proven in a checkpoint of the whole log")
     return 0
@@ -114,11 +109,8 @@ def rotate_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody keys rotate`: signatures made before stay valid; the old key signs nothing after."""
     by_password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
     password = read_password(f"password of {args.user}: ", env_var="CUSTODY_USER_PASSWORD")
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         envelopes = rotate_key(ledger, args.user, password, by=args.by, by_password=by_password)
-    finally:
-        ledger.close()
     new, old = envelopes[0].body["payload"]["key_id"], envelopes[1].body["payload"]["key_id"]
     print(f"{args.user}: key {old} revoked, key {new} registered")
     return 0
@@ -126,11 +118,8 @@ def rotate_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def rotate_ledger_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody keys rotate-ledger`: run on the host that holds the master secret."""
-    ledger = open_ledger(settings)
-    try:
+    with open_ledger(settings) as ledger:
         envelopes = rotate_ledger_key(ledger)
-    finally:
-        ledger.close()
     new, old = envelopes[0].body["payload"]["key_id"], envelopes[1].body["payload"]["key_id"]
     print(f"ledger key {old} revoked, key {new} registered; {settings.home / 'ledger.pub'} lists every ledger key")
     return 0

@@ -17,7 +17,6 @@ import json
 import os
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from api import demo_journeys as j
@@ -239,8 +238,3 @@ def _myopathy_out_of_spec(rec: j.Recorder, facility: str, year: int, now: Any) -
     qc_at = j.collect_and_manufacture(rec, product, coi, "G123426000202", start + timedelta(days=1))
     j.qc(rec, product, qc_at, viability=71)
     return product
-
-
-def demo_file(settings: Settings) -> Path:
-    """Where the last demo summary is kept."""
-    return settings.home / DEMO_FILE

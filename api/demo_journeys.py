@@ -8,7 +8,6 @@ or the HTTP API would; times are in the recent past, in order, so each rule
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,8 +20,6 @@ APHERESIS_SITE = "CHU-F9999 apheresis unit"
 MANUFACTURER = "EU GMP cell-therapy facility"
 PHARMACY = "CHU-F9999 PUI"
 UNIT = "CHU-F9999 cell-therapy unit"
-
-Step = Callable[..., Any]
 
 
 class Recorder:

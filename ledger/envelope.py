@@ -49,7 +49,15 @@ BODY_FIELDS = frozenset(
 
 
 class EnvelopeError(ValueError):
-    """Stored bytes that are not a well-formed envelope (undecodable record)."""
+    """Stored bytes that are not a well-formed envelope, or that no longer match their hash.
+
+    ``reason`` is the verifier's failure code: ``undecodable_record`` when the bytes are not
+    an envelope at all, ``edited_record`` when they are but were changed after hashing.
+    """
+
+    def __init__(self, message: str, *, reason: str = "undecodable_record") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Signer(Protocol):
@@ -216,7 +224,9 @@ def open_stored(stored: bytes, *, strict: bool = True) -> Opened:
     digest = hashlib.sha256(body_bytes).digest()
     digest_hex, signature_b64 = suffix.group(1).decode(), suffix.group(2).decode()
     if digest.hex() != digest_hex:
-        raise EnvelopeError("hash mismatch: the stored body does not hash to the recorded hash (edited record)")
+        raise EnvelopeError(
+            "hash mismatch: the stored body does not hash to the recorded hash (edited record)", reason="edited_record"
+        )
     try:
         body = json.loads(body_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -231,6 +241,6 @@ def open_stored(stored: bytes, *, strict: bool = True) -> Opened:
         except CanonicalizationError as error:
             raise EnvelopeError(f"undecodable record: {error}") from error
         if canonical != body_bytes:
-            raise EnvelopeError("the stored body is not in canonical form (RFC 8785)")
+            raise EnvelopeError("the stored body is not in canonical form (RFC 8785)", reason="edited_record")
     envelope = Envelope(body=body, hash=digest_hex, signature=signature_b64, stored=stored)
     return Opened(envelope=envelope, digest=digest, signature=base64.b64decode(signature_b64))

@@ -106,9 +106,23 @@ def _registration_events(
     )
     registered = StaffMember(staff_id)
     registered.username, registered.name, registered.role = username, name, role
-    key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
-    events += decide_staff("SigningKeyRegistered", staff_id, key, ctx, {staff_id: registered}.get)
+    events += decide_staff("SigningKeyRegistered", staff_id, _key_payload(pair), ctx, {staff_id: registered}.get)
     return events
+
+
+def _key_payload(pair: KeyPair) -> dict[str, str]:
+    """How a public key is written into a SigningKeyRegistered event."""
+    return {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
+
+
+def _replacement_events(
+    member: StaffMember, pair: KeyPair, old_key: str, actor: Actor, now: datetime
+) -> list[NewEvent]:
+    """Register ``pair`` and revoke ``old_key`` for one staff member: a key rotation, as two signed events."""
+    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
+    events = decide_staff("SigningKeyRegistered", member.id, _key_payload(pair), ctx, {member.id: member}.get)
+    revocation = {"key_id": old_key, "reason": "rotated"}
+    return events + decide_staff("SigningKeyRevoked", member.id, revocation, ctx, {member.id: member}.get)
 
 
 def register_staff(
@@ -176,12 +190,7 @@ def rotate_key(
     signer = ledger.signer_for(registrar, by_password)
     pair = KeyPair.generate()
     now = ledger.clock.now()
-    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
-    new_key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
-    events = decide_staff("SigningKeyRegistered", member.id, new_key, ctx, {member.id: member}.get)
-    events += decide_staff(
-        "SigningKeyRevoked", member.id, {"key_id": old_key, "reason": "rotated"}, ctx, {member.id: member}.get
-    )
+    events = _replacement_events(member, pair, old_key, actor, now)
     ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
     _, head = ledger.replay(ledger.history(member.id))
     ledger.sessions.close(username)
@@ -203,12 +212,7 @@ def rotate_ledger_key(ledger: CustodyLedger) -> list[Envelope]:
     now = ledger.clock.now()
     ledger.keys.put(LEDGER_USER, ledger.meta.seal_ledger_key(pair), now)
     actor = Actor(user_id=LEDGER_USER, name=member.name, role="system")
-    ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
-    new_key = {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
-    events = decide_staff("SigningKeyRegistered", member.id, new_key, ctx, {member.id: member}.get)
-    events += decide_staff(
-        "SigningKeyRevoked", member.id, {"key_id": old.key_id, "reason": "rotated"}, ctx, {member.id: member}.get
-    )
+    events = _replacement_events(member, pair, old.key_id, actor, now)
     _, head = ledger.replay(ledger.history(member.id))
     envelopes = ledger.append_signed(events, actor, old, {member.id: head}, now)
     write_trust_anchor(ledger)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent
 
 from ledger.envelope import Envelope, EnvelopeError
 from ledger.settings import Settings, postgres_parts
@@ -82,10 +82,6 @@ class CustodyApplication(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         """Use the envelope mapper so stored bytes are the signed bytes."""
         return EnvelopeMapper(transcoder=self.construct_transcoder())
-
-    def construct_transcoder(self) -> Transcoder:
-        """The default transcoder (unused by the envelope mapper, kept for followers)."""
-        return super().construct_transcoder()
 
 
 def eventsourcing_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:

@@ -100,9 +100,7 @@ def _open_row(row: Row, strict: bool = True) -> tuple[Opened | None, Failure | N
     try:
         return open_stored(stored_bytes(row.state), strict=strict), None
     except EnvelopeError as error:
-        text = str(error)
-        reason = "undecodable_record" if text.startswith(("undecodable", "unknown envelope")) else "edited_record"
-        return None, Failure(row.id, _dashed(str(row.originator_id)), row.originator_version, reason, text)
+        return None, Failure(row.id, _dashed(str(row.originator_id)), row.originator_version, error.reason, str(error))
 
 
 def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:

@@ -23,3 +23,19 @@ def test_an_edited_bundle_exits_1_naming_the_event(demo_ledger: Custody, tmp_pat
     elsewhere = Custody(backend="sqlite", home=tmp_path / "inspector")
     result = elsewhere.run("verify-bundle", str(bundle), "--trust", str(demo_ledger.home / "ledger.pub"), expect=1)
     assert "FAIL event 2: its inclusion proof does not lead to the checkpoint's root" in result.stdout
+
+
+def test_a_bundle_file_that_is_not_json_is_refused_naming_the_bundle(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text("not a bundle")
+    result = Custody(backend="sqlite", home=tmp_path / "inspector").run("verify-bundle", str(bundle), expect=2)
+    assert "field: bundle; rule: unreadable_bundle" in result.stderr
+
+
+def test_verify_against_a_missing_or_malformed_checkpoint_file_is_refused(demo_ledger: Custody, tmp_path: Path) -> None:
+    missing = demo_ledger.run("verify", "--against", str(tmp_path / "absent.txt"), expect=2)
+    assert "field: --against; rule: unreadable_file" in missing.stderr
+    garbled = tmp_path / "garbled.txt"
+    garbled.write_text("custody-ledger/x\nnot-a-size\nAAAA\n\n— x y\n")
+    malformed = demo_ledger.run("verify", "--against", str(garbled), expect=2)
+    assert "field: --against; rule: malformed_checkpoint" in malformed.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from ledger.keys import KeyPair
@@ -38,8 +40,7 @@ def test_the_signature_line_names_the_key_by_its_c2sp_key_hash() -> None:
         lambda note: note.replace(ORIGIN + "\n", "custody-ledger/other\n", 1),
     ],
 )
-def test_an_edited_note_no_longer_verifies(edit: object) -> None:
-    assert callable(edit)
+def test_an_edited_note_no_longer_verifies(edit: Callable[[str], str]) -> None:
     assert not verify_note(edit(a_note()), ORIGIN, [PAIR.public_key])
 
 
