@@ -16,6 +16,7 @@ run: $(STAMP)
 	$(BIN)/custody init
 	$(BIN)/custody demo --if-empty
 	$(BIN)/custody verify
+	$(BIN)/custody serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check domain ledger projections api tests

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import OperationalError
 
-from api import cli_commands, cli_pathway, cli_projections, cli_verifiable
+from api import cli_commands, cli_pathway, cli_projections, cli_serve, cli_verifiable
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -122,10 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--events", type=int, default=10000, help="events per measurement (default 10000)")
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend")
     bench.add_argument("--no-projections", action="store_true", help="skip the read-model rebuild and query figures")
+    bench.add_argument("--api", action="store_true", help="measure the HTTP API (a `custody serve` process) instead")
+    bench.add_argument("--api-seconds", type=float, default=5.0, help="--api: status-read phase length (default 5)")
+    bench.add_argument("--api-rate", type=float, default=200.0, help="--api: status reads per second (default 200)")
+    bench.add_argument("--api-writes", type=int, default=200, help="--api: signed writes per side (default 200)")
+    bench.add_argument("--api-clients", type=int, default=4, help="--api: concurrent writing clients (default 4)")
     bench.set_defaults(handler=cli_commands.bench)
     cli_projections.add_commands(sub)
     cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
+    cli_serve.add_command(sub)
     return parser
 
 

@@ -29,7 +29,7 @@ from ledger.keystore import KeyStore
 from ledger.ledger_meta import LedgerMeta
 from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused, SigningSessions
-from ledger.store import EventStore
+from ledger.store import ConcurrentChange, EventStore
 
 KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, StaffMember.kind: StaffMember}
 
@@ -126,11 +126,17 @@ class CustodyLedger:
         meaning: str | None,
         password: str | None = None,
         occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+        session: str | None = None,
     ) -> list[Envelope]:
         """Record one step: check it, sign every resulting event as ``user``, store all or nothing.
 
         A refused identity check is itself recorded (signed by the same user) before
-        the refusal is raised, so near misses reach the audit trail.
+        the refusal is raised, so near misses reach the audit trail. ``expected_version``
+        is the version the user saw: if the target has moved on since, nothing is
+        decided and ``ConcurrentChange`` is raised (the storing transaction refuses a
+        change that slips in between). ``session`` names the user's signing session when
+        one person may hold several (one per API sign-in).
         """
         actor, member = self.actor(user)
         now = self.clock.now()
@@ -142,12 +148,17 @@ class CustodyLedger:
             catalogue=self.catalogue,
             pathway=self.pathway_policy,
         )
-        signer = self.signer_for(member, password)
+        signer = self.signer_for(member, password, session)
         heads: dict[UUID, Head] = {}
 
         def load(target: UUID) -> Aggregate | None:
             aggregate, head = self.replay(self.history(target))
             heads[target] = head
+            if target == aggregate_id and expected_version is not None and head.version != expected_version:
+                raise ConcurrentChange(
+                    f"{aggregate_id} is at version {head.version}, not {expected_version} as expected: "
+                    "someone recorded a step since; reload it and decide again"
+                )
             return aggregate
 
         try:
@@ -161,14 +172,15 @@ class CustodyLedger:
             raise
         return self.append_signed(new_events, actor, signer, heads, now)
 
-    def signer_for(self, member: StaffMember, password: str | None) -> KeyPair:
+    def signer_for(self, member: StaffMember, password: str | None, session: str | None = None) -> KeyPair:
         if member.role == "system":
             return self.meta.ledger_key_pair()
         active = member.active_keys
         if not active:
             raise SignatureRefused(f"{member.username} has no active signing key")
         key_id = active[-1]
-        return self.sessions.signer(member.username, key_id, lambda: self.keys.get(key_id), password)
+        holder = member.username if session is None else f"{member.username}/{session}"
+        return self.sessions.signer(holder, key_id, lambda: self.keys.get(key_id), password)
 
     def append_signed(
         self,

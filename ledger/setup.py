@@ -16,6 +16,7 @@ from datetime import datetime
 from domain.errors import InvalidInput, NotFound
 from domain.events import Actor, Context, Meaning, NewEvent
 from domain.staff import StaffMember, decide_staff, staff_id_for
+from ledger.credentials import hasher_for, store_password_hash
 from ledger.envelope import Envelope
 from ledger.keys import KeyPair, WrongPassword, seal_key, unseal_key
 from ledger.ledger_meta import LEDGER_USER
@@ -147,6 +148,7 @@ def register_staff(
     now = ledger.clock.now()
     events = _registration_events(staff_id, username, name, role, pair, actor, now, None)
     ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
+    store_password_hash(ledger.store, username, hasher_for(ledger.kdf).hash(password), now)
     return ledger.append_signed(events, actor, signer, {staff_id: head}, now)
 
 

@@ -51,7 +51,7 @@ class SigningSessions:
                 session.last_signed = now
                 return session.pair
             raise SignatureRefused(
-                f"signing as {user_id} needs the password: first signature of the session, "
+                f"signing as {user_id.split('/')[0]} needs the password: first signature of the session, "
                 f"or more than {self.idle.total_seconds() / 60:g} minutes since the last one",
                 password_required=True,
             )
@@ -62,10 +62,11 @@ class SigningSessions:
             pair = unseal_key(sealed_key, password)
         except WrongPassword:
             self._sessions.pop(user_id, None)
-            raise SignatureRefused(f"wrong password for {user_id}: nothing was signed") from None
+            raise SignatureRefused(f"wrong password for {user_id.split('/')[0]}: nothing was signed") from None
         self._sessions[user_id] = _Session(pair, now)
         return pair
 
     def close(self, user_id: str) -> None:
-        """End a user's signing session now."""
-        self._sessions.pop(user_id, None)
+        """End a user's signing sessions now: the plain one and every ``user/session`` one."""
+        for holder in [h for h in self._sessions if h == user_id or h.startswith(user_id + "/")]:
+            self._sessions.pop(holder, None)

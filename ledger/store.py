@@ -125,6 +125,23 @@ def parse_envelope(state: bytes | str) -> Envelope:
         raise EnvelopeError(f"undecodable record: {error}") from error
 
 
+RETRIED_METHODS = ("insert_events", "select_events", "select_notifications", "max_notification_id")
+
+
+def _fail_fast(recorder: Any) -> None:
+    """Call the PostgreSQL recorder's methods once, without eventsourcing's ten retries.
+
+    Each attempt waits the pool's timeout (POSTGRES_CONNECT_TIMEOUT) for a connection,
+    so with the database away a request waited ten times that (about 50 s) before
+    its 503. The pool already pre-pings and replaces broken connections, and the
+    HTTP client retries after ``Retry-After`` with its Idempotency-Key.
+    """
+    for name in RETRIED_METHODS:
+        once = getattr(getattr(type(recorder), name, None), "__wrapped__", None)
+        if once is not None:
+            setattr(recorder, name, once.__get__(recorder))
+
+
 class EventStore:
     """Append envelopes atomically, read one aggregate's history, scan the whole log."""
 
@@ -132,6 +149,8 @@ class EventStore:
         self.settings = settings
         self.app = CustodyApplication(env=eventsourcing_env(settings))
         self.recorder = self.app.recorder
+        if self.backend == "postgresql":
+            _fail_fast(self.recorder)
 
     @property
     def backend(self) -> str:

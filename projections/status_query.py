@@ -115,3 +115,13 @@ def present(row: Row, now: datetime, *, as_of: datetime | None) -> dict[str, Any
         "as_of": None if as_of is None else instant(as_of),
         "source": "projection" if as_of is None else "event store (events recorded up to as_of)",
     }
+
+
+def list_status(store: EventStore, now: datetime, *, state: str | None = None) -> list[dict[str, Any]]:
+    """Every product's projected status (optionally in one state), most recently changed first."""
+    ProductStatusFollower(store).catch_up()
+    where, params = ("WHERE state = %s", (state,)) if state else ("", ())
+    with store.side_transaction() as cursor:
+        cursor.execute(f"SELECT * FROM {STATUS.name} {where} ORDER BY last_occurred_at DESC, product_id", params)
+        rows = cursor.fetchall()
+    return [present(row, now, as_of=None) for row in rows]

@@ -1,0 +1,268 @@
+"""Reads: product status and history, patient timelines, inventory, audit trail, metrics, verification.
+
+Every read catches its projection up first, so it answers with everything stored
+so far. A sponsor sees only the products of the trials it is authorised on; a
+product of another trial answers 404, exactly as a product that does not exist,
+so a sponsor learns nothing about other trials. Patient identity is never
+returned: the pseudonym only.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from api.rest import access
+from api.rest.access import allow
+from api.rest.context import ApiContext, context
+from api.rest.problems import ApiProblem, responses
+from api.rest.tokens import Principal
+from api.rest.writes import COLLECTIONS, StoredEvent
+from domain.errors import InvalidInput, NotFound
+from domain.events import Actor, Role
+from domain.product import TherapyProduct
+from domain.trial import visible_to
+from ledger.bundle import export_bundle
+from ledger.clock import parse_instant
+from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
+from projections import queries
+from projections.status_query import list_status, status_as_of, status_now
+
+router = APIRouter(tags=["reading"])
+READ_PROBLEMS = responses(401, 403, 404, 422, 503)
+resolve_product = COLLECTIONS[0].resolve
+ProductReference = Annotated[str, "the product's UUID or its COI"]
+
+
+class ProductStatus(BaseModel):
+    """A product's projected status: state, custodian, location, holds, running deadlines."""
+
+    product_id: str
+    coi: str
+    state: str
+    version: int = Field(description="The product's version: send it as If-Match with the next step.")
+    model_config = {"extra": "allow"}
+
+
+class ProductHistory(BaseModel):
+    """Every signed event of one product, in the order the ledger stored them."""
+
+    product_id: UUID
+    events: list[StoredEvent]
+
+
+class Checkpoint(BaseModel):
+    """The ledger's latest signed checkpoint (a C2SP signed note)."""
+
+    origin: str
+    size: int = Field(description="How many events the checkpoint covers.")
+    root_hash: str = Field(description="RFC 9162 Merkle tree head over those events, base64.")
+    note: str = Field(description="The signed note, verifiable with the ledger's public key.")
+
+
+class Verification(BaseModel):
+    """The whole ledger re-verified: hashes, signatures, chains, keys and checkpoints."""
+
+    intact: bool
+    events: int
+    aggregates: int
+    checkpoints: int
+    failures: list[dict[str, Any]]
+    trust_anchor: bool = Field(description="Whether ledger.pub was used to anchor the key history.")
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(user_id=principal.username, name=principal.name, role=principal.role)
+
+
+def _visible(ctx: ApiContext, principal: Principal, product_id: UUID) -> bool:
+    if principal.role != Role.SPONSOR:
+        return True
+    product = ctx.ledger.load(product_id)
+    return isinstance(product, TherapyProduct) and visible_to(_actor(principal), product, ctx.ledger.load)
+
+
+def _product_id(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
+    product_id = resolve_product(reference)
+    if not _visible(ctx, principal, product_id):
+        raise NotFound(f"no product visible to you has the id {reference}", field="product_id")
+    return product_id
+
+
+def _instant(text: str | None, field: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{field}: {error}; give ISO 8601 with an offset", field=field, rule="invalid_time"
+        ) from None
+
+
+@router.get("/products", response_model=list[ProductStatus], responses=READ_PROBLEMS, summary="List products")
+def products(
+    principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+    state: Annotated[str | None, Query(max_length=64, description="Only products in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Every product's status, most recently changed first (a sponsor's: its trials' only)."""
+    rows = list_status(ctx.ledger.store, ctx.ledger.clock.now(), state=state)
+    if principal.role == Role.SPONSOR:
+        rows = [row for row in rows if _visible(ctx, principal, UUID(row["product_id"]))]
+    return rows[offset : offset + limit]
+
+
+@router.get(
+    "/products/{reference}", response_model=ProductStatus, responses=READ_PROBLEMS, summary="A product's status"
+)
+def product(
+    reference: str,
+    response: Response,
+    principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+    as_of: Annotated[
+        str | None, Query(description="ISO 8601 with offset: what the ledger had recorded by then.")
+    ] = None,
+) -> dict[str, Any]:
+    """Status now (from the projection), or as of a moment (replayed from the signed events). ETag: its version."""
+    product_id = _product_id(ctx, principal, reference)
+    moment = _instant(as_of, "as_of")
+    if moment is None:
+        row = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
+    else:
+        row = status_as_of(ctx.ledger.store, product_id, moment, ctx.ledger.catalogue)
+    response.headers["ETag"] = f'"{row["version"]}"'
+    return row
+
+
+@router.get(
+    "/products/{reference}/timeline",
+    response_model=ProductHistory,
+    responses=READ_PROBLEMS,
+    summary="A product's signed history",
+)
+def product_timeline(
+    reference: str,
+    principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> dict[str, Any]:
+    """Every event of the product with its hash and signature, oldest first."""
+    product_id = _product_id(ctx, principal, reference)
+    history = ctx.ledger.history(product_id)
+    if not history or history[0].body.get("aggregate_kind") != "product":
+        raise NotFound(f"no product has the id {reference}", field="product_id")
+    return {"product_id": product_id, "events": [envelope.to_json() for envelope in history]}
+
+
+@router.get(
+    "/products/{reference}/export",
+    response_model=dict[str, Any],
+    responses=READ_PROBLEMS,
+    summary="A product's verification bundle",
+)
+def product_export(
+    reference: str,
+    principal: Annotated[Principal, Depends(allow("export products", access.PRODUCT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> dict[str, Any]:
+    """The offline bundle (docs/bundle-format.md): events, inclusion proofs, checkpoint, keys. Verify it with
+    `custody verify-bundle`, which opens no store."""
+    product_id = _product_id(ctx, principal, reference)
+    history = ctx.ledger.history(product_id)
+    if not history or history[0].body.get("aggregate_kind") != "product":
+        raise NotFound(f"no product has the id {reference}", field="product_id")
+    return export_bundle(ctx.ledger, product_id)
+
+
+@router.get(
+    "/patients/{pseudonym}/timeline",
+    response_model=list[dict[str, Any]],
+    responses=READ_PROBLEMS,
+    summary="A patient's timeline",
+)
+def patient_timeline(
+    pseudonym: Annotated[str, "the patient's pseudonym, never their identity"],
+    principal: Annotated[Principal, Depends(allow("read patient timelines", access.PATIENT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> list[dict[str, Any]]:
+    """Every event of every product of the patient, in the order things happened (pseudonym only)."""
+    return queries.timeline(ctx.ledger.store, pseudonym)
+
+
+@router.get("/inventory", response_model=list[dict[str, Any]], responses=READ_PROBLEMS, summary="Units on hand")
+def inventory(
+    principal: Annotated[Principal, Depends(allow("read the inventory", access.INVENTORY_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+    site: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[dict[str, Any]]:
+    """Units on hand by site, LN2 tank, rack, box and position, with status."""
+    return queries.inventory(ctx.ledger.store, site)
+
+
+@router.get("/audit", response_model=dict[str, list[dict[str, Any]]], responses=READ_PROBLEMS, summary="Audit trail")
+def audit(
+    principal: Annotated[Principal, Depends(allow("read the audit trail", access.AUDIT_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+    user: Annotated[str | None, Query(max_length=128)] = None,
+    since: Annotated[str | None, Query(description="ISO 8601 with offset.")] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    site: Annotated[str | None, Query(max_length=128)] = None,
+) -> dict[str, Any]:
+    """Every signed event by user, role, site and time, plus the near misses and deviations."""
+    return queries.audit(ctx.ledger.store, user=user, since=_instant(since, "since"), role=role, site=site)
+
+
+@router.get("/metrics", response_model=list[dict[str, Any]], responses=READ_PROBLEMS, summary="Turnaround metrics")
+def metrics(
+    principal: Annotated[Principal, Depends(allow("read metrics", access.METRICS_READERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> list[dict[str, Any]]:
+    """Vein-to-vein, collection-to-release and release-to-infusion, in days, per product kind and site."""
+    return queries.metrics(ctx.ledger.store)
+
+
+def trust_anchor(home: Path) -> set[bytes] | None:
+    """The ledger public keys in ledger.pub, when the file is there."""
+    path = home / "ledger.pub"
+    if not path.exists():
+        return None
+    return {base64.b64decode(line.strip()) for line in path.read_text().splitlines() if line.strip()}
+
+
+@router.get("/verify", response_model=Verification, responses=READ_PROBLEMS, summary="Verify the whole ledger")
+def verify(
+    principal: Annotated[Principal, Depends(allow("verify the ledger", access.VERIFIERS))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> dict[str, Any]:
+    """Re-check every stored event and checkpoint from the raw rows, anchored in ledger.pub."""
+    trusted = trust_anchor(ctx.settings.home)
+    options = VerifyOptions(trusted=trusted, ledger_id=ctx.ledger.meta.ledger_id(), workers=ctx.settings.verify_workers)
+    report = verify_store(ctx.ledger.store, options)
+    return {**report.to_json(), "trust_anchor": trusted is not None}
+
+
+@router.get("/checkpoints/latest", response_model=Checkpoint, responses=READ_PROBLEMS, summary="The latest checkpoint")
+def latest_checkpoint(
+    principal: Annotated[Principal, Depends(allow("read checkpoints", access.EVERYONE))],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> dict[str, Any]:
+    """The latest signed checkpoint: keep a copy, and later `custody verify --against` it."""
+    stored = stored_checkpoints(ctx.ledger.store)
+    if not stored:
+        raise ApiProblem(404, "Not found", "no checkpoint has been signed yet", rule="not_found")
+    last = stored[-1]
+    return {
+        "origin": last.origin,
+        "size": last.size,
+        "root_hash": base64.b64encode(last.root).decode(),
+        "note": last.note,
+    }

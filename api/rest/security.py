@@ -1,0 +1,100 @@
+"""Sign-in and the bearer-token check every endpoint but /health and the OpenAPI document goes through.
+
+``POST /auth/token`` is the OAuth2 password flow: form fields ``username`` and
+``password``, answered with a bearer token. Wrong passwords count towards a lock
+(``CUSTODY_LOGIN_MAX_FAILURES`` in a row lock the account for
+``CUSTODY_LOGIN_LOCKOUT_MINUTES``); the answer to a wrong password is the same for
+a known and an unknown username. Each request re-reads the person from the ledger,
+so someone whose role changed must sign in again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from api.rest.context import ApiContext, context
+from api.rest.problems import ApiProblem, responses
+from api.rest.tokens import InvalidToken, Principal
+from domain.errors import NotFound
+from domain.staff import StaffMember, staff_id_for
+from ledger.clock import isoformat
+from ledger.credentials import SignIn
+
+BEARER = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False, description="Sign in at /auth/token.")
+router = APIRouter(tags=["authentication"])
+
+
+class TokenOut(BaseModel):
+    """A bearer token, its type, when it expires, and the role it carries."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    token_type: str = Field(description="Always `bearer`.", examples=["bearer"])
+    expires_at: datetime = Field(description="After this instant the token is refused: sign in again.")
+    role: str = Field(description="The role of the signed-in person.", examples=["nurse"])
+
+
+def _unauthenticated(detail: str, rule: str) -> ApiProblem:
+    return ApiProblem(401, "Not authenticated", detail, rule=rule, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticated(
+    request: Request,
+    token: Annotated[str | None, Depends(BEARER)],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> Principal:
+    """The person behind the bearer token, confirmed against the ledger; 401 otherwise."""
+    if not token:
+        raise _unauthenticated("sign in at POST /auth/token and send `Authorization: Bearer <token>`", "no_token")
+    try:
+        claims = ctx.tokens.read(token)
+    except InvalidToken as error:
+        raise _unauthenticated(str(error), "invalid_token") from None
+    try:
+        actor, _ = ctx.ledger.actor(str(claims["sub"]))
+    except NotFound:
+        raise _unauthenticated("the token's user is no longer registered", "invalid_token") from None
+    if actor.role != claims["role"]:
+        raise _unauthenticated("your role changed since you signed in: sign in again", "invalid_token")
+    principal = Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]))
+    request.state.principal = principal
+    return principal
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    summary="Sign in (OAuth2 password flow)",
+    responses=responses(401, 422, 429, 503),
+)
+def sign_in(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> TokenOut:
+    """Trade a username and password for a bearer token; repeated failures lock the account for a while."""
+    member = ctx.ledger.load(staff_id_for(form.username))
+    staff = member if isinstance(member, StaffMember) and member.role != "system" else None
+    active_key = staff.active_keys[-1] if staff is not None and staff.active_keys else None
+    now = ctx.ledger.clock.now()
+    attempt = ctx.credentials.sign_in(form.username, form.password, active_key, now)
+    if attempt.outcome is SignIn.LOCKED:
+        assert attempt.locked_until is not None
+        wait = max(int((attempt.locked_until - now).total_seconds()), 1)
+        raise ApiProblem(
+            429,
+            "Account locked",
+            f"too many failed sign-ins: try again after {isoformat(attempt.locked_until)}",
+            rule="account_locked",
+            field="username",
+            headers={"Retry-After": str(wait)},
+        )
+    if attempt.outcome is SignIn.REFUSED or staff is None:
+        raise _unauthenticated("unknown username or wrong password", "bad_credentials")
+    token = ctx.tokens.issue(staff.username, staff.role)
+    request.state.principal = Principal(staff.username, staff.role, staff.name, "")
+    return TokenOut(access_token=token.value, token_type="bearer", expires_at=token.expires_at, role=staff.role)
