@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     msc_follow_up: str | None = Field(
         default=None, description="MSC follow-up visits, e.g. 'day 7, day 28, month 3, month 6, month 12'."
     )
+    timezone: str = Field(default="Europe/Paris", description="The site's time zone, for times in web forms.")
     token_minutes: float = Field(default=30.0, gt=0, description="How long an HTTP API sign-in (bearer token) lasts.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins in a row that lock an account.")
     login_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a locked account stays locked.")

@@ -66,6 +66,11 @@ class SigningSessions:
         self._sessions[user_id] = _Session(pair, now)
         return pair
 
+    def open_for(self, user_id: str, key_id: str) -> bool:
+        """Would ``user_id`` sign with ``key_id`` now without the password? (What a signature dialog asks.)"""
+        session = self._sessions.get(user_id)
+        return bool(session and session.pair.key_id == key_id and self.clock.now() - session.last_signed <= self.idle)
+
     def close(self, user_id: str) -> None:
         """End a user's signing sessions now: the plain one and every ``user/session`` one."""
         for holder in [h for h in self._sessions if h == user_id or h.startswith(user_id + "/")]:

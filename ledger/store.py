@@ -221,6 +221,27 @@ class EventStore:
             fetched = cursor.fetchall()
         return [StoredRow(*(row.values() if isinstance(row, dict) else row)) for row in fetched]
 
+    def aggregate_rows(self, aggregate_id: UUID) -> list[StoredRow]:
+        """One aggregate's stored rows with their log positions, as they are in the table."""
+        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
+        if self.backend == "sqlite":
+            sql = (
+                "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"
+                " WHERE originator_id = ? ORDER BY originator_version"
+            )
+            key: str = aggregate_id.hex
+        else:
+            table = f'"{datastore.schema}"."{self.recorder.events_table_name}"'  # type: ignore[attr-defined]
+            sql = (
+                f"SELECT notification_id, originator_id::text, originator_version, topic, state FROM {table}"
+                " WHERE originator_id = %s ORDER BY originator_version"
+            )
+            key = str(aggregate_id)
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, (key,))
+            fetched = cursor.fetchall()
+        return [StoredRow(*(row.values() if isinstance(row, dict) else row)) for row in fetched]
+
     def size(self) -> int:
         """The position of the last stored event (0 when empty)."""
         return self.recorder.max_notification_id() or 0

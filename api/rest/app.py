@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
@@ -20,13 +21,18 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.rest import admin, problems, reads, security, writes
 from api.rest.access_log import access_log
 from api.rest.context import ApiContext, context
+from api.web import errors as web_errors
+from api.web import pages as web
+from api.web.errors import as_page
+from api.web.session import BadCsrf, SignInRequired
 from domain.errors import CustodyError
 from ledger.clock import Clock
 from ledger.ledger_meta import NotInitialised
@@ -34,6 +40,7 @@ from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
 
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DATABASE_DOWN = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg_pool.PoolTimeout, sqlite3.Error)
 DESCRIPTION = """Signed, event-sourced chain of identity and custody for cell-therapy products.
 
@@ -90,17 +97,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Custody Ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.middleware("http")(access_log)
     for error_type in (CustodyError, ConcurrentChange, SignatureRefused):
-        app.add_exception_handler(error_type, problems.custody_error)
-    app.add_exception_handler(problems.ApiProblem, problems.api_problem)
-    app.add_exception_handler(NotInitialised, problems.not_initialised)
-    app.add_exception_handler(RequestValidationError, problems.schema_error)
-    app.add_exception_handler(StarletteHTTPException, problems.http_error)
+        app.add_exception_handler(error_type, as_page(problems.custody_error))
+    app.add_exception_handler(problems.ApiProblem, as_page(problems.api_problem))
+    app.add_exception_handler(NotInitialised, as_page(problems.not_initialised))
+    app.add_exception_handler(RequestValidationError, as_page(problems.schema_error))
+    app.add_exception_handler(StarletteHTTPException, as_page(problems.http_error))
     for down in DATABASE_DOWN:
-        app.add_exception_handler(down, database_down)
+        app.add_exception_handler(down, as_page(database_down))
+    app.add_exception_handler(SignInRequired, web_errors.sign_in_required)
+    app.add_exception_handler(BadCsrf, web_errors.bad_csrf)
     app.include_router(security.router)
     app.include_router(writes.router)
     app.include_router(reads.router)
     app.include_router(admin.router)
+    app.include_router(web.router)
+    app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """People land on the web interface."""
+        return RedirectResponse("/ui/", status_code=307)
 
     @app.get("/health", response_model=Health, tags=["operations"], responses=problems.responses(503))
     def health(ctx: Annotated[ApiContext, Depends(context)]) -> Health:

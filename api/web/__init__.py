@@ -1,0 +1,1 @@
+"""The web interface: server-rendered pages for the unit, the pharmacy and auditors."""

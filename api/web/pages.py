@@ -1,0 +1,377 @@
+"""The web interface's core pages: sign-in, the worklist, the product page and the step forms.
+
+Server-rendered HTML (Jinja2) with htmx for the scan check, so a bedside tablet
+needs nothing but a browser. Every page goes through the same ledger, the same
+roles and the same signature rules as the HTTP API; a step form is refused (and
+nothing signed) when a scanned label does not match the product.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.rest.context import ApiContext, context
+from api.rest.problems import status_of
+from api.rest.reads import trust_anchor
+from api.rest.tokens import Principal
+from api.web import barcode
+from api.web.forms import FormField, form_fields, payload_from_form
+from api.web.rendering import render
+from api.web.session import COOKIE, check_csrf, csrf_for, web_principal
+from domain.errors import CustodyError, InvalidInput, NotFound
+from domain.identifiers import parse_coi, product_id_for
+from domain.registry import EVENT_TYPES
+from domain.spec import EventSpec
+from domain.staff import StaffMember, staff_id_for
+from ledger.bundle import export_bundle
+from ledger.credentials import SignIn
+from ledger.merkle_log import checkpoint_if_due
+from ledger.signing_session import SignatureRefused
+from ledger.store import ConcurrentChange
+from ledger.verifier import verify_aggregate
+from projections import followup_query
+from projections.status_query import list_status, status_now
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+Signed = Annotated[Principal, Depends(web_principal)]
+Ctx = Annotated[ApiContext, Depends(context)]
+STEP_COLLECTIONS = {"products": "product", "shipments": "shipment"}
+EVENT_NAME = re.compile(r"[A-Z][A-Za-z0-9]+")
+
+
+def zone(ctx: ApiContext) -> ZoneInfo:
+    """The site's time zone, in which forms show and read times."""
+    return ZoneInfo(ctx.settings.timezone)
+
+
+def steps_named(next_step: str | None) -> list[EventSpec]:
+    """The event types a "next step" text names ("ProductDestroyed or ProductReturned" → two)."""
+    return [EVENT_TYPES[name] for name in EVENT_NAME.findall(next_step or "") if name in EVENT_TYPES]
+
+
+def my_steps(next_step: str | None, role: str) -> list[EventSpec]:
+    """Of those, the ones this role records."""
+    return [spec for spec in steps_named(next_step) if spec.allows_role(role)]
+
+
+def product_reference(reference: str) -> UUID:
+    """A product's UUID, or the id derived from its COI as printed or scanned."""
+    try:
+        return UUID(reference)
+    except ValueError:
+        return product_id_for(parse_coi(reference, field="product"))
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, next: str = "/ui/") -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "sign_in.html", {"next": _safe_next(next), "error": None})
+
+
+def _safe_next(target: str) -> str:
+    """Only paths of this interface: never a redirect to another site."""
+    return target if target.startswith("/ui/") and not target.startswith("//") else "/ui/"
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request, ctx: Ctx) -> Response:
+    """Check the password (same lockout as the API), set the session cookie, go where the person was going."""
+    form = await request.form()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "/ui/")))
+
+    def attempt() -> tuple[SignIn, StaffMember | None]:
+        member = ctx.ledger.load(staff_id_for(username))
+        staff = member if isinstance(member, StaffMember) and member.role != "system" else None
+        active = staff.active_keys[-1] if staff is not None and staff.active_keys else None
+        outcome = ctx.credentials.sign_in(username, password, active, ctx.ledger.clock.now()).outcome
+        return outcome, staff
+
+    outcome, staff = await run_in_threadpool(attempt)
+    if outcome is SignIn.ACCEPTED and staff is not None:
+        token = ctx.tokens.issue(staff.username, staff.role)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE, token.value, httponly=True, samesite="strict", max_age=int(ctx.tokens.lifetime.total_seconds())
+        )
+        return response
+    error = (
+        "Too many failed sign-ins: try again later"
+        if outcome is SignIn.LOCKED
+        else "Unknown username or wrong password"
+    )
+    return render(
+        request, "sign_in.html", {"next": target, "error": error}, status=429 if outcome is SignIn.LOCKED else 401
+    )
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, principal: Signed, ctx: Ctx) -> Response:
+    """End the session (and its signing session)."""
+    form = await request.form()
+    check_csrf(ctx, principal, str(form.get("csrf", "")))
+    ctx.ledger.sessions.close(f"{principal.username}/{principal.session}")
+    response = RedirectResponse("/ui/sign-in", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/lang/{code}")
+def choose_language(code: str, request: Request) -> Response:
+    """Remember the language and go back."""
+    back = _safe_next(request.headers.get("referer", "/ui/").split(request.url.netloc, 1)[-1])
+    response = RedirectResponse(back, status_code=303)
+    if code in ("fr", "en"):
+        response.set_cookie("lang", code, samesite="strict", max_age=365 * 24 * 3600)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def worklist(request: Request, principal: Signed, ctx: Ctx) -> HTMLResponse:
+    """Products awaiting my step, running deadlines with time left, overdue follow-up visits."""
+    now = ctx.ledger.clock.now()
+    rows = list_status(ctx.ledger.store, now)
+    mine = [(row, my_steps(row["next_step"], principal.role)) for row in rows]
+    awaiting = [(row, steps) for row, steps in mine if steps]
+    deadlines = sorted(
+        ((row, deadline) for row in rows for deadline in row["deadlines"]), key=lambda item: item[1]["seconds_left"]
+    )
+    overdue = followup_query.worklist(ctx.ledger.store, now.astimezone(zone(ctx)).date(), overdue_only=True)
+    others = [row for row, steps in mine if not steps]
+    return render(
+        request,
+        "worklist.html",
+        {"awaiting": awaiting, "deadlines": deadlines, "overdue": overdue, "others": others},
+    )
+
+
+def _product_page_data(ctx: ApiContext, product_id: UUID) -> dict[str, Any]:
+    status = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
+    history = ctx.ledger.history(product_id)
+    failures = verify_aggregate(
+        ctx.ledger.store, product_id, trust_anchor(ctx.settings.home), ctx.ledger.meta.ledger_id()
+    )
+    return {"status": status, "history": history, "failures": failures}
+
+
+@router.get("/products/{reference}", response_class=HTMLResponse)
+def product_page(
+    reference: str, request: Request, principal: Signed, ctx: Ctx, recorded: str | None = None
+) -> HTMLResponse:
+    """The COI label, status, location, timeline, deviations, verification badge and next steps."""
+    product_id = product_reference(reference)
+    data = _product_page_data(ctx, product_id)
+    status = data["status"]
+    return render(
+        request,
+        "product.html",
+        {
+            **data,
+            "product_id": product_id,
+            "steps": my_steps(status["next_step"], principal.role),
+            "shipment_steps": _shipment_steps(ctx, status, principal),
+            "can_dispatch": "ShipmentDispatched" in {s.name for s in my_steps(status["next_step"], principal.role)},
+            "recorded": recorded,
+        },
+    )
+
+
+def _shipment_steps(ctx: ApiContext, status: dict[str, Any], principal: Principal) -> list[tuple[str, EventSpec]]:
+    shipment = status.get("shipment_id")
+    if not shipment or status.get("state") != "in_transit":
+        return []
+    names = ("ShipmentHandedOver", "ShipmentReceived")
+    return [(str(shipment), EVENT_TYPES[name]) for name in names if EVENT_TYPES[name].allows_role(principal.role)]
+
+
+@router.get("/products/{reference}/label.svg")
+def label(reference: str, principal: Signed, ctx: Ctx) -> Response:
+    """The COI as a Code 128 barcode (SVG), as printed on the bag's label."""
+    product_id = product_reference(reference)
+    status = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
+    return Response(barcode.code128_svg(status["coi"]), media_type="image/svg+xml")
+
+
+@router.get("/products/{reference}/export")
+def download_bundle(reference: str, principal: Signed, ctx: Ctx) -> Response:
+    """The product's verification bundle, as a file to keep or hand to an inspector."""
+    product_id = product_reference(reference)
+    import json
+
+    bundle = export_bundle(ctx.ledger, product_id)
+    return Response(
+        json.dumps(bundle, indent=1),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="bundle-{product_id}.json"'},
+    )
+
+
+@router.post("/products/{reference}/check-scan", response_class=HTMLResponse)
+async def check_scan(reference: str, request: Request, principal: Signed, ctx: Ctx) -> HTMLResponse:
+    """htmx: does the scanned label belong to this product? Answered before anything is signed."""
+    form = await request.form()
+    scanned = str(form.get(str(form.get("field", "scanned")), "")).strip()
+    return render(request, "_scan_result.html", {"verdict": scan_verdict(product_reference(reference), scanned)})
+
+
+def scan_verdict(product_id: UUID, scanned: str) -> str:
+    """'match', 'mismatch' or 'empty'."""
+    if not scanned:
+        return "empty"
+    try:
+        return "match" if product_id_for(parse_coi(scanned, field="scanned")) == product_id else "mismatch"
+    except InvalidInput:
+        return "mismatch"
+
+
+def _prefill(
+    ctx: ApiContext, spec: EventSpec, collection: str, aggregate_id: UUID | None, product: str | None
+) -> dict[str, str]:
+    now = ctx.ledger.clock.now().astimezone(zone(ctx)).strftime("%Y-%m-%dT%H:%M")
+    values: dict[str, str] = {}
+    for field in form_fields(spec.payload):
+        if field.widget == "datetime":
+            values[field.name] = now
+    if spec.name == "ShipmentDispatched" and product:
+        values["units"] = product
+    if spec.name == "ShipmentReceived" and aggregate_id is not None:
+        shipment = ctx.ledger.load(aggregate_id)
+        units = [str(unit) for unit in getattr(shipment, "units", [])]
+        import json
+
+        values["received_units"] = json.dumps(
+            [{"product_id": unit, "scanned_coi": "", "condition": "intact"} for unit in units]
+        )
+    return values
+
+
+def _step_context(
+    ctx: ApiContext, principal: Principal, collection: str, reference: str, event_type: str, product: str | None
+) -> dict[str, Any]:
+    kind = STEP_COLLECTIONS.get(collection)
+    spec = EVENT_TYPES.get(event_type)
+    if kind is None or spec is None or spec.kind != kind or spec.derived_from is not None:
+        raise NotFound(f"no step {event_type!r} is recorded on {collection}", field="type")
+    aggregate_id: UUID | None
+    if kind == "product":
+        aggregate_id = product_reference(reference)
+    elif reference == "new":
+        aggregate_id = None
+    else:
+        aggregate_id = UUID(reference)
+    holder = f"{principal.username}/{principal.session}"
+    member = ctx.ledger.load(staff_id_for(principal.username))
+    keys = member.active_keys if isinstance(member, StaffMember) else []
+    return {
+        "spec": spec,
+        "collection": collection,
+        "reference": reference,
+        "aggregate_id": aggregate_id,
+        "product": product if kind != "product" else str(aggregate_id),
+        "fields": form_fields(spec.payload, _prefill(ctx, spec, collection, aggregate_id, product)),
+        "password_needed": not (keys and ctx.ledger.sessions.open_for(holder, keys[-1])),
+        "csrf": csrf_for(ctx, principal.session),
+        "new_id": str(uuid.uuid4()),
+        "error": None,
+    }
+
+
+def _forbidden(request: Request, principal: Principal, spec: EventSpec) -> HTMLResponse:
+    roles = ", ".join(sorted(str(r) for r in spec.roles))
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Not allowed for your role",
+            "detail": f"a {principal.role} may not record {spec.name}; allowed: {roles}",
+            "rule": "role_not_allowed",
+            "field": "role",
+        },
+        status=403,
+    )
+
+
+@router.get("/{collection}/{reference}/steps/{event_type}", response_class=HTMLResponse)
+def step_form(
+    collection: str,
+    reference: str,
+    event_type: str,
+    request: Request,
+    principal: Signed,
+    ctx: Ctx,
+    product: str | None = None,
+) -> HTMLResponse:
+    """The form of one step, with the scan field and the signature dialog."""
+    spec = EVENT_TYPES.get(event_type)
+    if spec is not None and not spec.allows_role(principal.role):
+        return _forbidden(request, principal, spec)
+    return render(request, "step.html", _step_context(ctx, principal, collection, reference, event_type, product))
+
+
+@router.post("/{collection}/{reference}/steps/{event_type}", response_class=HTMLResponse)
+async def record_step(
+    collection: str, reference: str, event_type: str, request: Request, principal: Signed, ctx: Ctx
+) -> Response:
+    """Check the scans, then sign and store the step; on refusal show the form again with the reason."""
+    spec = EVENT_TYPES.get(event_type)
+    if spec is not None and not spec.allows_role(principal.role):
+        return _forbidden(request, principal, spec)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    check_csrf(ctx, principal, form.get("csrf"))
+    page = _step_context(ctx, principal, collection, reference, event_type, form.get("product") or None)
+    spec = page["spec"]
+    fields: list[FormField] = [
+        FormField(f.name, f.widget, f.required, f.choices, f.minimum, f.maximum, form.get(f.name, ""), f.hint)
+        for f in page["fields"]
+    ]
+    page["fields"] = fields
+    target = page["aggregate_id"] or UUID(form.get("new_id") or str(uuid.uuid4()))
+    page["new_id"] = str(target)
+    try:
+        payload = payload_from_form(fields, form, zone(ctx))
+        if page["aggregate_id"] is not None and spec.kind == "product":
+            for field in fields:
+                if field.widget == "scan" and scan_verdict(target, str(payload.get(field.name, ""))) != "match":
+                    raise InvalidInput(
+                        "MISMATCH: the scanned label is not this product: nothing was signed",
+                        field=f"payload.{field.name}",
+                        rule="identity_mismatch",
+                    )
+        occurred = form.get("occurred_at", "").strip()
+        occurred_at = datetime.fromisoformat(occurred).replace(tzinfo=zone(ctx)) if occurred else None
+
+        def store() -> None:
+            ctx.ledger.record(
+                spec.name, target, payload,
+                user=principal.username, meaning=form.get("meaning") or None,
+                password=form.get("password") or None, occurred_at=occurred_at, session=principal.session,
+            )  # fmt: skip
+            checkpoint_if_due(ctx.ledger)
+
+        await run_in_threadpool(store)
+    except (CustodyError, SignatureRefused, ConcurrentChange, ValueError) as error:
+        status, title = status_of(error) if not isinstance(error, ValueError) else (422, "Invalid request")
+        page["error"] = {
+            "title": title,
+            "detail": getattr(error, "message", str(error)),
+            "field": getattr(error, "field", None) or ("password" if isinstance(error, SignatureRefused) else None),
+            "rule": getattr(error, "rule", "invalid_input"),
+        }
+        holder = f"{principal.username}/{principal.session}"
+        member = ctx.ledger.load(staff_id_for(principal.username))
+        keys = member.active_keys if isinstance(member, StaffMember) else []
+        page["password_needed"] = not (keys and ctx.ledger.sessions.open_for(holder, keys[-1]))
+        return render(request, "step.html", page, status=status)
+    product = page["product"] or (str(target) if spec.kind == "product" else None)
+    back = f"/ui/products/{product}" if product else "/ui/"
+    return RedirectResponse(f"{back}?recorded={quote(spec.name)}", status_code=303)
