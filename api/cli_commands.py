@@ -302,6 +302,10 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def bench(args: argparse.Namespace, settings: Settings) -> int:
     """`custody bench`: one JSON line per backend, measured as ratios within the run."""
+    if getattr(args, "api", False):
+        from api.rest_bench import bench_api_command
+
+        return bench_api_command(args, settings)
     from ledger.bench import run_bench, scratch_settings
     from projections.bench import bench_projections
 

@@ -36,7 +36,7 @@ def forbidden(principal: Principal, what: str, allowed: frozenset[str]) -> ApiPr
     return ApiProblem(
         403,
         "Not allowed for your role",
-        f"a {principal.role} may not {what}; allowed: {', '.join(sorted(allowed))}",
+        f"the role {principal.role} may not {what}; allowed: {', '.join(sorted(allowed))}",
         rule="role_not_allowed",
         field="role",
     )

@@ -81,7 +81,7 @@ def _actor(principal: Principal) -> Actor:
     return Actor(user_id=principal.username, name=principal.name, role=principal.role)
 
 
-def _visible(ctx: ApiContext, principal: Principal, product_id: UUID) -> bool:
+def visible(ctx: ApiContext, principal: Principal, product_id: UUID) -> bool:
     if principal.role != Role.SPONSOR:
         return True
     product = ctx.ledger.load(product_id)
@@ -90,7 +90,7 @@ def _visible(ctx: ApiContext, principal: Principal, product_id: UUID) -> bool:
 
 def _product_id(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
     product_id = resolve_product(reference)
-    if not _visible(ctx, principal, product_id):
+    if not visible(ctx, principal, product_id):
         raise NotFound(f"no product visible to you has the id {reference}", field="product_id")
     return product_id
 
@@ -117,7 +117,7 @@ def products(
     """Every product's status, most recently changed first (a sponsor's: its trials' only)."""
     rows = list_status(ctx.ledger.store, ctx.ledger.clock.now(), state=state)
     if principal.role == Role.SPONSOR:
-        rows = [row for row in rows if _visible(ctx, principal, UUID(row["product_id"]))]
+        rows = [row for row in rows if visible(ctx, principal, UUID(row["product_id"]))]
     return rows[offset : offset + limit]
 
 

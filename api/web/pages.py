@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.rest.context import ApiContext, context
 from api.rest.problems import status_of
-from api.rest.reads import trust_anchor
+from api.rest.reads import trust_anchor, visible
 from api.rest.tokens import Principal
 from api.web import barcode
 from api.web.forms import FormField, form_fields, payload_from_form
@@ -62,6 +62,14 @@ def steps_named(next_step: str | None) -> list[EventSpec]:
 def my_steps(next_step: str | None, role: str) -> list[EventSpec]:
     """Of those, the ones this role records."""
     return [spec for spec in steps_named(next_step) if spec.allows_role(role)]
+
+
+def _visible_product(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
+    """A product this person may read: a sponsor's other-trial products are "not found", as in the API."""
+    product_id = product_reference(reference)
+    if not visible(ctx, principal, product_id):
+        raise NotFound(f"no product visible to you has the id {reference}", field="product")
+    return product_id
 
 
 def product_reference(reference: str) -> UUID:
@@ -140,7 +148,7 @@ def choose_language(code: str, request: Request) -> Response:
 def worklist(request: Request, principal: Signed, ctx: Ctx) -> HTMLResponse:
     """Products awaiting my step, running deadlines with time left, overdue follow-up visits."""
     now = ctx.ledger.clock.now()
-    rows = list_status(ctx.ledger.store, now)
+    rows = [row for row in list_status(ctx.ledger.store, now) if visible(ctx, principal, UUID(row["product_id"]))]
     mine = [(row, my_steps(row["next_step"], principal.role)) for row in rows]
     awaiting = [(row, steps) for row, steps in mine if steps]
     deadlines = sorted(
@@ -169,7 +177,7 @@ def product_page(
     reference: str, request: Request, principal: Signed, ctx: Ctx, recorded: str | None = None
 ) -> HTMLResponse:
     """The COI label, status, location, timeline, deviations, verification badge and next steps."""
-    product_id = product_reference(reference)
+    product_id = _visible_product(ctx, principal, reference)
     data = _product_page_data(ctx, product_id)
     status = data["status"]
     return render(
@@ -182,6 +190,7 @@ def product_page(
             "shipment_steps": _shipment_steps(ctx, status, principal),
             "can_dispatch": "ShipmentDispatched" in {s.name for s in my_steps(status["next_step"], principal.role)},
             "recorded": recorded,
+            "can_annotate": EVENT_TYPES["AnnotationAdded"].allows_role(principal.role),
         },
     )
 
@@ -197,7 +206,7 @@ def _shipment_steps(ctx: ApiContext, status: dict[str, Any], principal: Principa
 @router.get("/products/{reference}/label.svg")
 def label(reference: str, principal: Signed, ctx: Ctx) -> Response:
     """The COI as a Code 128 barcode (SVG), as printed on the bag's label."""
-    product_id = product_reference(reference)
+    product_id = _visible_product(ctx, principal, reference)
     status = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
     return Response(barcode.code128_svg(status["coi"]), media_type="image/svg+xml")
 
@@ -205,7 +214,7 @@ def label(reference: str, principal: Signed, ctx: Ctx) -> Response:
 @router.get("/products/{reference}/export")
 def download_bundle(reference: str, principal: Signed, ctx: Ctx) -> Response:
     """The product's verification bundle, as a file to keep or hand to an inspector."""
-    product_id = product_reference(reference)
+    product_id = _visible_product(ctx, principal, reference)
     import json
 
     bundle = export_bundle(ctx.ledger, product_id)
@@ -293,7 +302,7 @@ def _forbidden(request: Request, principal: Principal, spec: EventSpec) -> HTMLR
         "error.html",
         {
             "title": "Not allowed for your role",
-            "detail": f"a {principal.role} may not record {spec.name}; allowed: {roles}",
+            "detail": f"the role {principal.role} may not record {spec.name}; allowed: {roles}",
             "rule": "role_not_allowed",
             "field": "role",
         },

@@ -153,3 +153,11 @@ def test_english_and_french(browser_of: Any) -> None:
     client.cookies.set("lang", "en")
     page = client.get("/ui/").text
     assert "Worklist" in page and 'lang="en"' in page
+
+
+def test_a_sponsor_sees_no_product_outside_its_trials_in_the_web_pages(browser_of: Any, team: Recorder) -> None:
+    journey = enrolled(team, START)
+    sponsor = browser_of("sponsor")
+    assert journey.coi.value not in sponsor.get("/ui/").text
+    assert sponsor.get(f"/ui/products/{journey.product}").status_code == 404
+    assert sponsor.get(f"/ui/products/{journey.product}/export").status_code == 404
