@@ -30,6 +30,7 @@ and JSON, is the overhead measured.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import itertools
 import json
@@ -289,6 +290,25 @@ def _log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def _wait_for_health(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    probe = HttpClient(port)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise BenchFailure(f"`custody serve` exited {process.returncode}:\n{_log_tail(log)}")
+            try:
+                if probe.request("GET", "/health")[0] == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchFailure(f"`custody serve` did not answer /health within {START_SECONDS:g} s")
+            time.sleep(0.1)
+    finally:
+        probe.close()
+
+
 @contextmanager
 def served(settings: Settings, log_dir: Path) -> Iterator[int]:
     """`custody serve` over the scratch store, as a second process, until the block ends; yields its port."""
@@ -303,20 +323,7 @@ def served(settings: Settings, log_dir: Path) -> Iterator[int]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + START_SECONDS
-        probe = HttpClient(port)
-        while True:
-            if process.poll() is not None:
-                raise BenchFailure(f"`custody serve` exited {process.returncode}:\n{_log_tail(log)}")
-            try:
-                if probe.request("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchFailure(f"`custody serve` did not answer /health within {START_SECONDS} s")
-            time.sleep(0.1)
-        probe.close()
+        _wait_for_health(process, port, log)
         progress(f"custody serve (pid {process.pid}) answers on http://127.0.0.1:{port}")
         yield port
     finally:
@@ -365,9 +372,9 @@ def prepare(settings: Settings, products: int) -> list[UUID]:
         ledger.close()
 
 
-def in_process(settings: Settings, products: Sequence[UUID], readable: Sequence[UUID], options: ApiBenchOptions) -> (
-    tuple[Sample, Sample]
-):  # fmt: skip
+def in_process(
+    settings: Settings, products: Sequence[UUID], readable: Sequence[UUID], options: ApiBenchOptions
+) -> tuple[Sample, Sample]:
     """The same writes and reads, called directly on a ledger in this process."""
     ledger = CustodyLedger(settings)
     try:
@@ -395,9 +402,9 @@ def in_process(settings: Settings, products: Sequence[UUID], readable: Sequence[
         ledger.close()
 
 
-def over_http(port: int, products: Sequence[UUID], readable: Sequence[UUID], options: ApiBenchOptions) -> (
-    tuple[Sample, Sample]
-):  # fmt: skip
+def over_http(
+    port: int, products: Sequence[UUID], readable: Sequence[UUID], options: ApiBenchOptions
+) -> tuple[Sample, Sample]:
     """The writes and reads over HTTP against the running server."""
     writers = [HttpClient(port) for _ in products]
     readers = [HttpClient(port) for _ in range(READ_WORKERS)]
@@ -437,7 +444,7 @@ def run_api_bench(settings: Settings, options: ApiBenchOptions) -> dict[str, Any
     """Every measurement on one scratch store; one JSON object."""
     load_before = os.getloadavg()[0]
     clients = max(1, options.clients)
-    options = ApiBenchOptions(options.writes, clients, options.read_per_s, options.read_seconds)
+    options = dataclasses.replace(options, clients=clients)
     progress(f"preparing a scratch {settings.backend} store with {2 * clients} products")
     products = prepare(settings, 2 * clients)
     local_products, api_products = products[:clients], products[clients:]

@@ -66,7 +66,8 @@ def scratch_settings(backend: str, database_url: str | None) -> Iterator[Setting
         if backend == "postgresql":
             yield Settings(home=home, database_url=f"{base}?schema={schema}", kdf_memory_kib=8192)
         else:
-            yield Settings(home=home, kdf_memory_kib=8192)
+            # database_url=None explicitly: otherwise CUSTODY_DATABASE_URL would put the SQLite run in that database.
+            yield Settings(home=home, database_url=None, kdf_memory_kib=8192)
     finally:
         shutil.rmtree(home, ignore_errors=True)
         if backend == "postgresql":

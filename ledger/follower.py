@@ -71,7 +71,7 @@ class Follower(ABC):
     def catch_up(self, *, batch: int = 1000, progress: Progress | None = None) -> int:
         """Apply everything stored after our position, batch by batch; return how many rows were applied."""
         applied = 0
-        total = self.store.size()
+        total = self.store.size() if progress else 0  # one query less on every read when nobody watches
         while True:
             start = self.position() + 1
             rows = self.store.recorder.select_notifications(start, batch)

@@ -80,7 +80,9 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
     made = parse_checkpoint(note)
     with ledger.store.side_transaction() as cursor:
         cursor.execute(
-            "INSERT INTO checkpoints (tree_size, root_hash, note, created_at) VALUES (%s, %s, %s, %s)",
+            # Two writers may find the same checkpoint due at once: the tree (size, root) is the same; keep the first.
+            "INSERT INTO checkpoints (tree_size, root_hash, note, created_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (tree_size) DO NOTHING",
             (made.size, made.root, note, isoformat(moment)),
         )
     return made

@@ -242,6 +242,12 @@ class EventStore:
             fetched = cursor.fetchall()
         return [StoredRow(*(row.values() if isinstance(row, dict) else row)) for row in fetched]
 
+    def head_sql(self) -> str:
+        """SQL for the last stored position (0 when empty), to read inside a side transaction."""
+        if self.backend == "sqlite":
+            return "SELECT COALESCE(MAX(rowid), 0) FROM stored_events"
+        return f"SELECT COALESCE(MAX(notification_id), 0) FROM {self.recorder.events_table_name}"  # type: ignore[attr-defined]
+
     def size(self) -> int:
         """The position of the last stored event (0 when empty)."""
         return self.recorder.max_notification_id() or 0

@@ -19,23 +19,44 @@ from domain.catalogue import Catalogue
 from domain.errors import NotFound
 from domain.events import EventRecord
 from ledger.clock import parse_instant
-from ledger.store import EventStore
+from ledger.store import APPLICATION_NAME, EventStore
 from projections.logged import instant, records_of
 from projections.product_status import STATUS, ProductStatusFollower, product_status
+from projections.projector import tracking_table
 from projections.view import Row
 
 
 def status_now(
     store: EventStore, product_id: UUID, now: datetime, catalogue: Catalogue | None = None
 ) -> dict[str, Any]:
-    """The projected status, after catching up, with the clocks read at ``now``."""
-    ProductStatusFollower(store, catalogue).catch_up()
-    with store.side_transaction() as cursor:
-        cursor.execute(f"SELECT * FROM {STATUS.name} WHERE product_id = %s", (str(product_id),))
-        row = cursor.fetchone()
+    """The projected status, caught up first, with the clocks read at ``now``.
+
+    The row and the projection's lag are read in one transaction; the projection is
+    caught up only when it is behind the log. A status read, the busiest request of
+    the API, so costs one round of queries instead of three when nothing is pending.
+    """
+    row, behind = _status_row(store, product_id)
+    if behind:
+        ProductStatusFollower(store, catalogue).catch_up()
+        row, _ = _status_row(store, product_id)
     if row is None:
         raise NotFound(f"no product has the id {product_id}", field="product")
     return present(row, now, as_of=None)
+
+
+def _status_row(store: EventStore, product_id: UUID) -> tuple[Row | None, bool]:
+    """The product's status row, and whether the projection has events left to apply."""
+    with store.side_transaction() as cursor:
+        cursor.execute(
+            f"SELECT ({store.head_sql()}) AS head, (SELECT COALESCE(MAX(notification_id), 0) FROM "
+            f"{tracking_table(store)} WHERE application_name = %s) AS position",
+            (f"{APPLICATION_NAME}/{ProductStatusFollower.name}",),
+        )
+        lag = cursor.fetchone()
+        cursor.execute(f"SELECT * FROM {STATUS.name} WHERE product_id = %s", (str(product_id),))
+        row = cursor.fetchone()
+    behind = lag is None or int(lag["head"]) > int(lag["position"])
+    return row, behind
 
 
 def status_as_of(store: EventStore, product_id: UUID, as_of: datetime, catalogue: Catalogue) -> dict[str, Any]:

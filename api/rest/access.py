@@ -8,7 +8,7 @@ password is checked, so a refusal reveals nothing about what exists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends
@@ -42,11 +42,11 @@ def forbidden(principal: Principal, what: str, allowed: frozenset[str]) -> ApiPr
     )
 
 
-def allow(what: str, roles: frozenset[str] | frozenset[Role]) -> Callable[..., Principal]:
+def allow(what: str, roles: frozenset[str] | frozenset[Role]) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the signed-in person, if their role is one of ``roles``; 403 otherwise."""
     allowed = frozenset(str(role) for role in roles)
 
-    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if principal.role not in allowed:
             raise forbidden(principal, what, allowed)
         return principal

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import psycopg
 import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -27,10 +27,11 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.rest import admin, problems, reads, security, writes
-from api.rest.access_log import access_log
+from api.rest.access_log import AccessLog
 from api.rest.context import ApiContext, context
 from api.web import errors as web_errors
 from api.web import pages as web
+from api.web import views as web_views
 from api.web.errors import as_page
 from api.web.session import BadCsrf, SignInRequired
 from domain.errors import CustodyError
@@ -75,6 +76,19 @@ def database_down(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def unstorable_value(request: Request, error: Exception) -> JSONResponse:
+    """422: PostgreSQL cannot take a value of the request (a NUL character in a text, say); SQLite can."""
+    return problems.remembered(
+        request,
+        problems.problem_response(
+            422,
+            "Invalid request",
+            f"the request holds a value the database cannot take: {error}",
+            rule="unstorable_value",
+        ),
+    )
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -95,7 +109,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             app.state.context.close()
 
     app = FastAPI(title="Custody Ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.middleware("http")(access_log)
+    app.add_middleware(AccessLog)
     for error_type in (CustodyError, ConcurrentChange, SignatureRefused):
         app.add_exception_handler(error_type, as_page(problems.custody_error))
     app.add_exception_handler(problems.ApiProblem, as_page(problems.api_problem))
@@ -104,6 +118,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, as_page(problems.http_error))
     for down in DATABASE_DOWN:
         app.add_exception_handler(down, as_page(database_down))
+    for unstorable in (DataError, psycopg.DataError):
+        app.add_exception_handler(unstorable, as_page(unstorable_value))
     app.add_exception_handler(SignInRequired, web_errors.sign_in_required)
     app.add_exception_handler(BadCsrf, web_errors.bad_csrf)
     app.include_router(security.router)
@@ -111,6 +127,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(admin.router)
     app.include_router(web.router)
+    app.include_router(web_views.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -7,12 +7,13 @@ application on a scratch store with a frozen clock and nothing else changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from fastapi import Request
 
 from api.rest.tokens import TokenService
+from domain.events import Actor
 from ledger.clock import Clock
 from ledger.credentials import Credentials, LockoutPolicy
 from ledger.idempotency import IdempotencyKeys
@@ -44,6 +45,30 @@ class ApiContext:
             ),
         )
 
+    staff_seconds: float = 5.0
+    _staff: dict[str, tuple[datetime, Actor]] = field(default_factory=dict)
+
+    def actor(self, username: str) -> Actor:
+        """The registered person behind a username, re-read from the ledger at most every few seconds.
+
+        Every request confirms its token's user and role; replaying the staff member's events
+        each time cost more than the status read itself. A role change or a removal is seen
+        within ``staff_seconds``; signing always reloads the person and their keys.
+        """
+        cached = self.cached_actor(username)
+        if cached is not None:
+            return cached
+        actor, _ = self.ledger.actor(username)
+        self._staff[username] = (self.ledger.clock.now(), actor)
+        return actor
+
+    def cached_actor(self, username: str) -> Actor | None:
+        """The person, if read from the ledger less than ``staff_seconds`` ago (no database access)."""
+        cached = self._staff.get(username)
+        if cached is not None and (self.ledger.clock.now() - cached[0]).total_seconds() < self.staff_seconds:
+            return cached[1]
+        return None
+
     @property
     def settings(self) -> Settings:
         """The ledger's settings."""
@@ -54,7 +79,12 @@ class ApiContext:
         self.ledger.close()
 
 
-def context(request: Request) -> ApiContext:
-    """The application's context, for ``Depends``."""
+def context_of(request: Request) -> ApiContext:
+    """The application's context."""
     found: ApiContext = request.app.state.context
     return found
+
+
+async def context(request: Request) -> ApiContext:
+    """The application's context, for ``Depends`` (async: no thread hand-off for a lookup)."""
+    return context_of(request)

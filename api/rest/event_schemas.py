@@ -13,9 +13,11 @@ different rules.
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter
@@ -25,6 +27,7 @@ from domain.registry import EVENT_TYPES
 from domain.spec import EventSpec
 
 REF = "#/components/schemas/{model}"
+EXAMPLES = Path(__file__).with_name("event_examples.json")
 FORMATS = {Format.TIMESTAMP: "date-time", Format.DATE: "date", Format.UUID: "uuid"}
 FORMAT_HINTS = {
     Format.COI: "ISBT 128 chain-of-identity (DIN + product code), as printed or scanned",
@@ -122,6 +125,9 @@ def payload_schema(spec: EventSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     schema = TypeAdapter(spec.payload).json_schema(ref_template=REF)
     defs = schema.pop("$defs", {})
     _enrich(spec.payload, schema, defs)
+    for record in (schema, *defs.values()):
+        if "properties" in record:
+            record["additionalProperties"] = False  # the domain refuses unknown fields (rule unknown_field)
     _drop_titles(schema)
     _drop_titles(defs)
     schema["title"] = f"{spec.name}Payload"
@@ -161,7 +167,18 @@ def request_schema(spec: EventSpec) -> tuple[dict[str, Any], dict[str, Any]]:
         "required": ["type", "payload", "meaning"],
         "additionalProperties": False,
     }
+    example = examples().get(spec.name)
+    if example is not None:
+        schema["example"] = {"type": spec.name, **example}
     return schema, defs
+
+
+@cache
+def examples() -> dict[str, dict[str, Any]]:
+    """One realistic request per event type (taken from the demonstration data), checked by the tests."""
+    with EXAMPLES.open(encoding="utf-8") as handle:
+        found: dict[str, dict[str, Any]] = json.load(handle)
+    return found
 
 
 @cache

@@ -175,12 +175,12 @@ def schema_error(request: Request, error: Exception) -> JSONResponse:
 def http_error(request: Request, error: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, method not allowed) as problem+json too."""
     assert isinstance(error, StarletteHTTPException)
-    rule = {404: "no_such_path", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    rule = {400: "unparsable_body", 404: "no_such_path", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    # The framework's 400 is a body it could not parse (bad UTF-8, a multipart without boundary): malformed, so 422.
+    status = 422 if error.status_code == 400 else error.status_code
     return remembered(
         request,
-        problem_response(
-            error.status_code, str(error.detail), str(error.detail), rule=rule, headers=dict(error.headers or {})
-        ),
+        problem_response(status, str(error.detail), str(error.detail), rule=rule, headers=dict(error.headers or {})),
     )
 
 

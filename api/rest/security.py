@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,7 @@ from api.rest.context import ApiContext, context
 from api.rest.problems import ApiProblem, responses
 from api.rest.tokens import InvalidToken, Principal
 from domain.errors import NotFound
+from domain.events import Actor
 from domain.staff import StaffMember, staff_id_for
 from ledger.clock import isoformat
 from ledger.credentials import SignIn
@@ -42,20 +44,26 @@ def _unauthenticated(detail: str, rule: str) -> ApiProblem:
     return ApiProblem(401, "Not authenticated", detail, rule=rule, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticated(
+async def authenticated(
     request: Request,
     token: Annotated[str | None, Depends(BEARER)],
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> Principal:
-    """The person behind the bearer token, confirmed against the ledger; 401 otherwise."""
+    """The person behind the bearer token, confirmed against the ledger; 401 otherwise.
+
+    Async, with the person's record read in a worker thread only when it is not fresh
+    in ``ApiContext.actor``'s cache: most requests check their token without a thread hand-off.
+    """
     if not token:
         raise _unauthenticated("sign in at POST /auth/token and send `Authorization: Bearer <token>`", "no_token")
     try:
         claims = ctx.tokens.read(token)
     except InvalidToken as error:
         raise _unauthenticated(str(error), "invalid_token") from None
+    username = str(claims["sub"])
     try:
-        actor, _ = ctx.ledger.actor(str(claims["sub"]))
+        cached = ctx.cached_actor(username)
+        actor: Actor = cached if cached is not None else await run_in_threadpool(ctx.actor, username)
     except NotFound:
         raise _unauthenticated("the token's user is no longer registered", "invalid_token") from None
     if actor.role != claims["role"]:

@@ -33,7 +33,7 @@ from domain.pathway import pathway_id_for
 from domain.registry import EVENT_TYPES
 from domain.site import site_id_for
 from domain.trial import trial_id_for
-from ledger.canonical import canonical_json
+from ledger.canonical import CanonicalizationError, canonical_json
 from ledger.clock import parse_instant
 from ledger.envelope import Envelope
 from ledger.idempotency import ClaimState
@@ -116,6 +116,13 @@ async def _json_object(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise ApiProblem(422, "Invalid request", "the body must be a JSON object", rule="not_an_object", field="body")
+    try:
+        canonical_json(body)  # what is signed and what identifies a retry: refuse what it cannot encode, not 500
+    except CanonicalizationError as error:
+        raise ApiProblem(
+            422, "Invalid request", f"the body cannot be signed as canonical JSON (RFC 8785): {error}",
+            rule="not_canonical_json", field="body",
+        ) from None  # fmt: skip
     return body
 
 
@@ -247,6 +254,7 @@ async def record_step(
             ctx.idempotency.claim, principal.username, key, _request_hash(request.url.path, body, if_match), now
         )
         if claim.state is ClaimState.ANSWERED:
+            note_change(request, replayed=True, aggregate_id=(claim.response or {}).get("aggregate_id"))
             response.headers["Idempotent-Replayed"] = "true"
             response.status_code = claim.status or 201
             return claim.response

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 from markupsafe import Markup
@@ -145,9 +146,29 @@ MIN_SHARE = 0.22
 """Each interval gets at least this share of the line, so close milestones keep readable labels."""
 
 
-def vein_to_vein_layout(
-    times: dict[str, datetime | None], local: Callable[[datetime], str]
-) -> dict[str, Any] | None:
+def interval_shares(gaps: list[float], least: float = MIN_SHARE) -> list[float]:
+    """Each interval's share of the line: proportional to its length, but never less than ``least``."""
+    if not gaps:
+        return []
+    if least * len(gaps) >= 1:
+        return [1 / len(gaps)] * len(gaps)
+    lengths = [max(0.0, gap) for gap in gaps]
+    floored: set[int] = set()
+    while True:
+        free = [i for i in range(len(gaps)) if i not in floored]
+        room = 1 - least * len(floored)
+        total = sum(lengths[i] for i in free)
+        shares = [
+            least if i in floored else (lengths[i] / total * room if total else room / len(free))
+            for i in range(len(gaps))
+        ]
+        short = {i for i in free if shares[i] < least}
+        if not short:
+            return shares
+        floored |= short
+
+
+def vein_to_vein_layout(times: dict[str, datetime | None], local: Callable[[datetime], str]) -> dict[str, Any] | None:
     """Milestones (known or not), the days between consecutive known ones, and where each sits on the line.
 
     ``times`` maps collection, release and infusion to their instants; None when there is none yet.
@@ -160,16 +181,15 @@ def vein_to_vein_layout(
         return None
     collected, infused = times.get("collection"), times.get("infusion")
     vein_days = None if collected is None or infused is None else (infused - collected).total_seconds()
-    gaps = [(later["at"] - earlier["at"]).total_seconds() / SECONDS_PER_DAY for earlier, later in zip(known, known[1:])]
-    total = sum(max(0.0, gap) for gap in gaps)
-    shares = [max(MIN_SHARE, (max(0.0, gap) / total) if total > 0 else 1.0) for gap in gaps]
+    gaps = [(later["at"] - earlier["at"]).total_seconds() / SECONDS_PER_DAY for earlier, later in pairwise(known)]
+    shares = interval_shares(gaps)
     span = TIMELINE_RIGHT - TIMELINE_LEFT
     position = float(TIMELINE_LEFT)
     for index, milestone in enumerate(known):
         milestone["local"] = local(milestone["at"])
         milestone["at"] = milestone["at"].isoformat()
         if index:
-            position += span * shares[index - 1] / sum(shares)
+            position += span * shares[index - 1]
         milestone["x"] = round(position, 1)
         milestone["anchor"] = "start" if index == 0 else ("end" if index == len(known) - 1 else "middle")
         milestone["above"] = index % 2 == 0
@@ -182,7 +202,7 @@ def vein_to_vein_layout(
             "x2": later["x"],
             "middle": round((earlier["x"] + later["x"]) / 2, 1),
         }
-        for (earlier, later), gap in zip(zip(known, known[1:]), gaps)
+        for (earlier, later), gap in zip(pairwise(known), gaps, strict=True)
     ]
     if len(known) == 1:
         known[0]["x"] = float(TIMELINE_LEFT)

@@ -40,8 +40,12 @@ class FormField:
     def label(self) -> str:
         """The field name as words ("scanned_coi" → "Scanned COI")."""
         words = self.name.replace("_", " ").split()
-        fixed = {"coi": "COI", "din": "DIN", "id": "ID", "ids": "IDs", "ln2": "LN2", "qc": "QC", "ml": "mL"}
-        return " ".join(fixed.get(w, w) for w in words).capitalize().replace("Coi", "COI").replace("Din", "DIN")
+        fixed = {
+            "coi": "COI", "din": "DIN", "id": "ID", "ids": "IDs", "ln2": "LN2", "qc": "QC", "ml": "mL",
+            "cd3": "CD3", "tnc": "TNC", "eu": "EU", "ct": "CT", "rcp": "RCP",
+        }  # fmt: skip
+        text = " ".join(fixed.get(w, w) for w in words)
+        return text[:1].upper() + text[1:]
 
 
 def _unwrap(hint: Any) -> tuple[Any, bool, list[Any]]:

@@ -28,6 +28,7 @@ from api.web import barcode
 from api.web.forms import FormField, form_fields, payload_from_form
 from api.web.rendering import render
 from api.web.session import COOKIE, check_csrf, csrf_for, web_principal
+from api.web.views import vein_to_vein
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
@@ -191,6 +192,7 @@ def product_page(
             "can_dispatch": "ShipmentDispatched" in {s.name for s in my_steps(status["next_step"], principal.role)},
             "recorded": recorded,
             "can_annotate": EVENT_TYPES["AnnotationAdded"].allows_role(principal.role),
+            "vein_to_vein": vein_to_vein(ctx, product_id),
         },
     )
 

@@ -38,8 +38,8 @@ def render(request: Request, template: str, values: dict[str, Any], *, status: i
     principal = getattr(request.state, "principal", None)
     context = {"t": translator(lang), "lang": lang, "principal": principal, **values}
     if principal is not None and "csrf" not in context:
-        from api.rest.context import context as api_context
+        from api.rest.context import context_of
         from api.web.session import csrf_for
 
-        context["csrf"] = csrf_for(api_context(request), principal.session)
+        context["csrf"] = csrf_for(context_of(request), principal.session)
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)

@@ -55,7 +55,7 @@ def web_principal(request: Request, ctx: Annotated[ApiContext, Depends(context)]
         raise SignInRequired(next_path)
     try:
         claims = ctx.tokens.read(token)
-        actor, _ = ctx.ledger.actor(str(claims["sub"]))
+        actor = ctx.actor(str(claims["sub"]))
     except (InvalidToken, NotFound):
         raise SignInRequired(next_path) from None
     if actor.role != claims["role"]:

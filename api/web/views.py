@@ -315,7 +315,7 @@ def audit_page(
         "can_verify": principal.role in {str(role) for role in access.VERIFIERS},
     }
     status = 200
-    if product:
+    if product and as_of is not None:
         try:
             values["replay"] = replay(ctx, product, as_of)
         except CustodyError as error:
