@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -28,7 +27,7 @@ from api.web import barcode
 from api.web.forms import FormField, form_fields, payload_from_form
 from api.web.rendering import render
 from api.web.session import COOKIE, check_csrf, csrf_for, web_principal
-from api.web.views import vein_to_vein
+from api.web.views import product_reference, vein_to_vein, zone
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
@@ -50,11 +49,6 @@ STEP_COLLECTIONS = {"products": "product", "shipments": "shipment"}
 EVENT_NAME = re.compile(r"[A-Z][A-Za-z0-9]+")
 
 
-def zone(ctx: ApiContext) -> ZoneInfo:
-    """The site's time zone, in which forms show and read times."""
-    return ZoneInfo(ctx.settings.timezone)
-
-
 def steps_named(next_step: str | None) -> list[EventSpec]:
     """The event types a "next step" text names ("ProductDestroyed or ProductReturned" → two)."""
     return [EVENT_TYPES[name] for name in EVENT_NAME.findall(next_step or "") if name in EVENT_TYPES]
@@ -71,14 +65,6 @@ def _visible_product(ctx: ApiContext, principal: Principal, reference: str) -> U
     if not visible(ctx, principal, product_id):
         raise NotFound(f"no product visible to you has the id {reference}", field="product")
     return product_id
-
-
-def product_reference(reference: str) -> UUID:
-    """A product's UUID, or the id derived from its COI as printed or scanned."""
-    try:
-        return UUID(reference)
-    except ValueError:
-        return product_id_for(parse_coi(reference, field="product"))
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
