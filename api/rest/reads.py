@@ -30,6 +30,7 @@ from domain.product import TherapyProduct
 from domain.trial import visible_to
 from ledger.bundle import export_bundle
 from ledger.clock import parse_instant
+from ledger.envelope import Envelope
 from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
 from projections import queries
 from projections.status_query import list_status, status_as_of, status_now
@@ -95,6 +96,15 @@ def _product_id(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
     return product_id
 
 
+def _product_history(ctx: ApiContext, principal: Principal, reference: str) -> tuple[UUID, list[Envelope]]:
+    """A readable product's id and signed events; 404 for anything else (a shipment's id included)."""
+    product_id = _product_id(ctx, principal, reference)
+    history = ctx.ledger.history(product_id)
+    if not history or history[0].body.get("aggregate_kind") != "product":
+        raise NotFound(f"no product has the id {reference}", field="product_id")
+    return product_id, history
+
+
 def _instant(text: str | None, field: str) -> datetime | None:
     if text is None:
         return None
@@ -156,10 +166,7 @@ def product_timeline(
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> dict[str, Any]:
     """Every event of the product with its hash and signature, oldest first."""
-    product_id = _product_id(ctx, principal, reference)
-    history = ctx.ledger.history(product_id)
-    if not history or history[0].body.get("aggregate_kind") != "product":
-        raise NotFound(f"no product has the id {reference}", field="product_id")
+    product_id, history = _product_history(ctx, principal, reference)
     return {"product_id": product_id, "events": [envelope.to_json() for envelope in history]}
 
 
@@ -176,10 +183,7 @@ def product_export(
 ) -> dict[str, Any]:
     """The offline bundle (docs/bundle-format.md): events, inclusion proofs, checkpoint, keys. Verify it with
     `custody verify-bundle`, which opens no store."""
-    product_id = _product_id(ctx, principal, reference)
-    history = ctx.ledger.history(product_id)
-    if not history or history[0].body.get("aggregate_kind") != "product":
-        raise NotFound(f"no product has the id {reference}", field="product_id")
+    product_id, _ = _product_history(ctx, principal, reference)
     return export_bundle(ctx.ledger, product_id)
 
 
