@@ -8,6 +8,7 @@ nothing signed) when a scanned label does not match the product.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime
@@ -203,8 +204,6 @@ def label(reference: str, principal: Signed, ctx: Ctx) -> Response:
 def download_bundle(reference: str, principal: Signed, ctx: Ctx) -> Response:
     """The product's verification bundle, as a file to keep or hand to an inspector."""
     product_id = _visible_product(ctx, principal, reference)
-    import json
-
     bundle = export_bundle(ctx.ledger, product_id)
     return Response(
         json.dumps(bundle, indent=1),
@@ -244,8 +243,6 @@ def _prefill(
     if spec.name == "ShipmentReceived" and aggregate_id is not None:
         shipment = ctx.ledger.load(aggregate_id)
         units = [str(unit) for unit in getattr(shipment, "units", [])]
-        import json
-
         values["received_units"] = json.dumps(
             [{"product_id": unit, "scanned_coi": "", "condition": "intact"} for unit in units]
         )
