@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from api.cli_commands import open_ledger
@@ -34,6 +35,8 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     with open_ledger(settings) as ledger:
         ledger.meta.ledger_id()
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(message)s")
-    print(f"serving Custody Ledger on http://{args.host}:{args.port} (OpenAPI: /docs); Ctrl-C stops", flush=True)
+    base = f"http://{args.host}:{args.port}"
+    print(f"serving Custody Ledger: web interface {base}/ui/, API {base} (OpenAPI: {base}/docs); Ctrl-C stops")
+    sys.stdout.flush()
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0

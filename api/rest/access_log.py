@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOGGER = logging.getLogger("custody.api")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGN_IN_ROUTES = frozenset({"/auth/token", "/ui/sign-in"})
 
 
 def note_change(request: Request, **details: Any) -> None:
@@ -85,5 +86,7 @@ class AccessLog:
         }
         if status >= 400:
             log_line("refused" if status < 500 else "failed", **fields, rule=state.get("rule"))
+        elif fields["route"] in SIGN_IN_ROUTES:
+            log_line("sign_in", **fields)
         else:
             log_line("change", **fields, **state.get("change", {}))

@@ -36,6 +36,7 @@ def test_changes_and_refusals_are_logged_without_identity(
     [change] = [line for line in logged if line["log"] == "change" and line["route"].endswith("/events")]
     assert change["user"] == "nurse" and change["role"] == "nurse" and change["status"] == 201
     assert change["event_types"] == ["AnnotationAdded"] and change["aggregate_id"] == str(journey.product)
+    assert {line["user"] for line in logged if line["log"] == "sign_in"} == {"nurse", "auditor"}
     [denied] = [line for line in logged if line["log"] == "refused"]
     assert denied["route"] == "/audit" and denied["status"] == 403 and denied["rule"] == "role_not_allowed"
     text = "\n".join(record.getMessage() for record in caplog.records)
