@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import dataclasses
 import json
 import secrets
@@ -30,6 +29,7 @@ from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff, revoke_key
 from ledger.signed_note import Checkpoint, NoteError, parse_checkpoint
+from ledger.trust_anchor import home_trust_anchor, read_trust_anchor
 from ledger.verifier import VerifyOptions, verify_store
 
 ADMIN_PASSWORD_FILE = "admin-password.txt"
@@ -111,13 +111,16 @@ def _progress(done: int, total: int) -> None:
     print(f"\rverifying {done}/{total} events ({percent:.0f}%)", end="", file=sys.stderr, flush=True)
 
 
+def trust_option(path: str) -> set[bytes]:
+    """The keys of the file named by --trust, or a refusal naming the option."""
+    try:
+        return read_trust_anchor(Path(path))
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"--trust {path}: {error}", field="--trust", rule="unreadable_key") from None
+
+
 def _trusted_keys(args: argparse.Namespace, settings: Settings) -> set[bytes] | None:
-    path = Path(args.trust) if args.trust else settings.home / "ledger.pub"
-    if not path.exists():
-        if args.trust:
-            raise InvalidInput(f"trust file {path} does not exist", field="--trust")
-        return None
-    return {base64.b64decode(line.strip()) for line in path.read_text().splitlines() if line.strip()}
+    return trust_option(args.trust) if args.trust else home_trust_anchor(settings.home)
 
 
 def _checkpoint_file(path: str) -> Checkpoint:

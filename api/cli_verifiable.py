@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.cli_commands import open_ledger, resolve_id
+from api.cli_commands import open_ledger, resolve_id, trust_option
 from api.passwords import read_password
 from domain.errors import InvalidInput, NotFound
 from ledger.bundle import export_bundle
@@ -88,11 +88,7 @@ def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput(f"bundle {args.bundle}: {error}", field="bundle", rule="unreadable_bundle") from None
     trusted = None
     if args.trust:
-        try:
-            lines = Path(args.trust).read_text().split()
-            trusted = {base64.b64decode(line, validate=True) for line in lines}
-        except (OSError, ValueError) as error:
-            raise InvalidInput(f"--trust {args.trust}: {error}", field="--trust", rule="unreadable_key") from None
+        trusted = trust_option(args.trust)
     problems = verify_bundle(bundle if isinstance(bundle, dict) else {}, trusted)
     if args.json:
         print(json.dumps({"intact": not problems, "problems": problems, "trust_anchor": trusted is not None}))

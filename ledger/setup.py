@@ -24,9 +24,9 @@ from ledger.migrate import apply_migrations
 from ledger.secrets import ensure_master_secret
 from ledger.service import CustodyLedger, Head
 from ledger.signing_session import SignatureRefused
+from ledger.trust_anchor import LEDGER_PUBLIC_KEY_FILE
 
 MIN_PASSWORD_LENGTH = 8
-LEDGER_PUBLIC_KEY_FILE = "ledger.pub"
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -31,6 +30,7 @@ from domain.trial import visible_to
 from ledger.bundle import export_bundle
 from ledger.clock import parse_instant
 from ledger.envelope import Envelope
+from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
 from projections import queries
 from projections.status_query import list_status, status_as_of, status_now
@@ -234,21 +234,13 @@ def metrics(
     return queries.metrics(ctx.ledger.store)
 
 
-def trust_anchor(home: Path) -> set[bytes] | None:
-    """The ledger public keys in ledger.pub, when the file is there."""
-    path = home / "ledger.pub"
-    if not path.exists():
-        return None
-    return {base64.b64decode(line.strip()) for line in path.read_text().splitlines() if line.strip()}
-
-
 @router.get("/verify", response_model=Verification, responses=READ_PROBLEMS, summary="Verify the whole ledger")
 def verify(
     principal: Annotated[Principal, Depends(allow("verify the ledger", access.VERIFIERS))],
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> dict[str, Any]:
     """Re-check every stored event and checkpoint from the raw rows, anchored in ledger.pub."""
-    trusted = trust_anchor(ctx.settings.home)
+    trusted = home_trust_anchor(ctx.settings.home)
     options = VerifyOptions(trusted=trusted, ledger_id=ctx.ledger.meta.ledger_id(), workers=ctx.settings.verify_workers)
     report = verify_store(ctx.ledger.store, options)
     return {**report.to_json(), "trust_anchor": trusted is not None}

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.rest.context import ApiContext, context
 from api.rest.problems import status_of
-from api.rest.reads import trust_anchor, visible
+from api.rest.reads import visible
 from api.rest.tokens import Principal
 from api.web import barcode
 from api.web.forms import FormField, form_fields, payload_from_form
@@ -39,6 +39,7 @@ from ledger.credentials import SignIn
 from ledger.merkle_log import checkpoint_if_due
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
+from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import verify_aggregate
 from projections import followup_query
 from projections.status_query import list_status, status_now
@@ -155,7 +156,7 @@ def _product_page_data(ctx: ApiContext, product_id: UUID) -> dict[str, Any]:
     status = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
     history = ctx.ledger.history(product_id)
     failures = verify_aggregate(
-        ctx.ledger.store, product_id, trust_anchor(ctx.settings.home), ctx.ledger.meta.ledger_id()
+        ctx.ledger.store, product_id, home_trust_anchor(ctx.settings.home), ctx.ledger.meta.ledger_id()
     )
     return {"status": status, "history": history, "failures": failures}
 

@@ -32,7 +32,6 @@ from api.rest import access
 from api.rest.access import forbidden
 from api.rest.context import ApiContext, context
 from api.rest.problems import status_of
-from api.rest.reads import trust_anchor
 from api.rest.tokens import Principal
 from api.web.charts import RangeBar, format_days, range_chart, vein_to_vein_layout
 from api.web.i18n import language, translator
@@ -43,6 +42,7 @@ from domain.events import Role
 from domain.identifiers import parse_coi, product_id_for
 from ledger.clock import parse_instant
 from ledger.store import EventStore
+from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerificationReport, VerifyOptions, verify_store
 from projections import queries
 from projections.followup import DONE, FOLLOWUP_VISITS, OVERDUE, UPCOMING, FollowUpFollower, visit_status
@@ -330,7 +330,7 @@ async def start_verification(request: Request, principal: Verifier, ctx: Ctx) ->
     form = await request.form()
     check_csrf(ctx, principal, str(form.get("csrf", "")))
     options = VerifyOptions(
-        trusted=trust_anchor(ctx.settings.home),
+        trusted=home_trust_anchor(ctx.settings.home),
         ledger_id=ctx.ledger.meta.ledger_id(),
         workers=ctx.settings.verify_workers,
     )

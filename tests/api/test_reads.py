@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from api import demo_journeys as j
-from api.rest.reads import trust_anchor
 from ledger.bundle_verify import verify_bundle
 from ledger.service import CustodyLedger
+from ledger.trust_anchor import home_trust_anchor
 from tests.api.conftest import START, password
 from tests.integration.journeys import PATIENT, Recorder, enrolled, released_and_stored
 
@@ -47,9 +47,9 @@ def test_status_history_and_bundle_of_a_stored_product(sign_in: Any, team: Recor
     history = pharmacist.get(f"/products/{journey.product}/timeline").json()
     assert [e["hash"] for e in history["events"]] == [e.hash for e in ledger.history(journey.product)]
     bundle = pharmacist.get(f"/products/{journey.product}/export").json()
-    assert verify_bundle(bundle, trust_anchor(ledger.settings.home)) == []
+    assert verify_bundle(bundle, home_trust_anchor(ledger.settings.home)) == []
     bundle["events"][0]["stored"] = bundle["events"][0]["stored"].replace("ACADEMIC", "ACADEMIX")
-    assert verify_bundle(bundle, trust_anchor(ledger.settings.home)) != []
+    assert verify_bundle(bundle, home_trust_anchor(ledger.settings.home)) != []
 
 
 def test_status_as_of_a_moment_replays_what_was_recorded_then(

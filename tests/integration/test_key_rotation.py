@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from ledger.service import CustodyLedger
 from ledger.setup import register_staff, rotate_key, rotate_ledger_key
 from ledger.signed_note import verify_note
 from ledger.signing_session import SignatureRefused
+from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, verify_store
 from tests.integration.journeys import actor_of, enrolled, forge, key_pair_of, password_of, team
 
@@ -52,8 +52,9 @@ def test_a_key_is_not_rotated_without_its_owners_password(ledger: CustodyLedger)
 
 def trust_anchor(ledger: CustodyLedger) -> set[bytes]:
     """The keys an auditor takes from CUSTODY_HOME/ledger.pub."""
-    lines = (ledger.settings.home / "ledger.pub").read_text().split()
-    return {base64.b64decode(line) for line in lines}
+    keys = home_trust_anchor(ledger.settings.home)
+    assert keys is not None, "initialisation writes ledger.pub"
+    return keys
 
 
 def test_after_the_ledger_key_is_rotated_history_checkpoints_and_new_steps_all_verify(ledger: CustodyLedger) -> None:
