@@ -19,7 +19,7 @@ from api.render import aggregate_summary, event_line, jsonable
 from domain.errors import InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
-from ledger.clock import parse_instant
+from ledger.clock import instant_field
 from ledger.identity_store import PatientIdentity
 from ledger.ledger_meta import NotInitialised
 from ledger.merkle_log import checkpoint_if_due
@@ -208,14 +208,7 @@ def _payload(text: str) -> dict[str, Any]:
 
 
 def _occurred_at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"--occurred-at {text!r}: {error}; give ISO 8601 with an offset", field="occurred_at"
-        ) from None
+    return None if text is None else instant_field(text, "occurred_at", label="--occurred-at")
 
 
 def record(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from api.cli_commands import open_ledger, resolve_id
-from domain.errors import InvalidInput
-from ledger.clock import parse_instant
+from ledger.clock import instant_field
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from projections import followup_query, queries, runner
@@ -84,15 +83,7 @@ def projected_ledger(settings: Settings) -> Iterator[CustodyLedger]:
 
 def _instant(text: str, field: str) -> datetime:
     """An ISO 8601 instant with its offset, or a refusal naming the option."""
-    try:
-        return parse_instant(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"--{field.replace('_', '-')} {text!r} is not an ISO 8601 instant with an offset "
-            f"(e.g. 2026-03-01T12:00:00Z): {error}",
-            field=field,
-            rule="malformed_instant",
-        ) from None
+    return instant_field(text, field, label=f"--{field.replace('_', '-')}")
 
 
 def _print_json(value: Any) -> None:

@@ -6,8 +6,10 @@ freezegun and lets a deployment swap in a trusted time source.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
+
+from domain.errors import InvalidInput
 
 _ZERO = timedelta(0)
 
@@ -38,6 +40,29 @@ def isoformat(moment: datetime) -> str:
     if moment.utcoffset() != _ZERO:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def instant_field(text: str, field: str, *, label: str | None = None) -> datetime:
+    """An instant given by a person (option, query parameter, body field), or a refusal naming it."""
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{label or field} {text!r} is not an ISO 8601 instant with an offset (e.g. 2026-03-01T12:00:00Z): {error}",
+            field=field,
+            rule="malformed_instant",
+        ) from None
+
+
+def local_instant(text: str, field: str, zone: tzinfo) -> datetime:
+    """A date and time as a form's ``datetime-local`` sends it, read in the site's zone unless it names its own."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field} {text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field=field, rule="malformed_instant"
+        ) from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 def parse_instant(text: str) -> datetime:

@@ -23,12 +23,12 @@ from api.rest.context import ApiContext, context
 from api.rest.problems import ApiProblem, responses
 from api.rest.tokens import Principal
 from api.rest.writes import COLLECTIONS, StoredEvent
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.events import Actor, Role
 from domain.product import TherapyProduct
 from domain.trial import visible_to
 from ledger.bundle import export_bundle
-from ledger.clock import parse_instant
+from ledger.clock import instant_field
 from ledger.envelope import Envelope
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
@@ -106,14 +106,7 @@ def _product_history(ctx: ApiContext, principal: Principal, reference: str) -> t
 
 
 def _instant(text: str | None, field: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as error:
-        raise InvalidInput(
-            f"{field}: {error}; give ISO 8601 with an offset", field=field, rule="invalid_time"
-        ) from None
+    return None if text is None else instant_field(text, field)
 
 
 @router.get("/products", response_model=list[ProductStatus], responses=READ_PROBLEMS, summary="List products")

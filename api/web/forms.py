@@ -14,13 +14,13 @@ import dataclasses
 import json
 import types
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
 
 from domain.errors import InvalidInput
 from domain.payloads import Bounds, Format
+from ledger.clock import local_instant
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,7 @@ def _number(text: str, name: str) -> int | float:
 
 
 def _local_time(text: str, name: str, zone: ZoneInfo) -> str:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"payload.{name} {text!r} is not a date and time", field=f"payload.{name}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.isoformat()
+    return local_instant(text, f"payload.{name}", zone).isoformat()
 
 
 def payload_from_form(fields: list[FormField], form: dict[str, str], zone: ZoneInfo) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
@@ -35,6 +34,7 @@ from domain.registry import EVENT_TYPES
 from domain.spec import EventSpec
 from domain.staff import StaffMember, staff_id_for
 from ledger.bundle import export_bundle
+from ledger.clock import local_instant
 from ledger.credentials import SignIn
 from ledger.merkle_log import checkpoint_if_due
 from ledger.signing_session import SignatureRefused
@@ -343,7 +343,7 @@ async def record_step(
                         rule="identity_mismatch",
                     )
         occurred = form.get("occurred_at", "").strip()
-        occurred_at = datetime.fromisoformat(occurred).replace(tzinfo=zone(ctx)) if occurred else None
+        occurred_at = local_instant(occurred, "occurred_at", zone(ctx)) if occurred else None
 
         def store() -> None:
             ctx.ledger.record(

@@ -40,7 +40,7 @@ from api.web.session import check_csrf, web_principal
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.events import Role
 from domain.identifiers import parse_coi, product_id_for
-from ledger.clock import parse_instant
+from ledger.clock import local_instant, parse_instant
 from ledger.store import EventStore
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerificationReport, VerifyOptions, verify_store
@@ -197,13 +197,7 @@ def local_moment(text: str | None, tz: ZoneInfo) -> datetime:
     """A ``datetime-local`` field's value, read in the site's time zone."""
     if not text or not text.strip():
         raise InvalidInput("as_of: give the date and time to replay the product at", field="as_of", rule="required")
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"as_of: {text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field="as_of", rule="invalid_time"
-        ) from None
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    return local_instant(text, "as_of", tz)
 
 
 def replay(ctx: ApiContext, reference: str, as_of: str | None) -> dict[str, Any]:
