@@ -22,7 +22,7 @@ from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
 from ledger.ledger_meta import NotInitialised
 from ledger.secrets import MissingSecret
-from ledger.settings import Settings
+from ledger.settings import Settings, load_settings
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
 
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = bool(getattr(args, "json", False))
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
-        return handler(args, Settings())
+        return handler(args, load_settings())
     except CustodyError as error:
         suffix = f" [field: {error.field}; rule: {error.rule}]" if error.field else f" [rule: {error.rule}]"
         return _fail(error.message + suffix, EXIT_REFUSED, as_json, error.to_dict())

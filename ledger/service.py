@@ -179,8 +179,18 @@ class CustodyLedger:
         if not active:
             raise SignatureRefused(f"{member.username} has no active signing key")
         key_id = active[-1]
-        holder = member.username if session is None else f"{member.username}/{session}"
-        return self.sessions.signer(holder, key_id, lambda: self.keys.get(key_id), password)
+        return self.sessions.signer(_holder(member.username, session), key_id, lambda: self.keys.get(key_id), password)
+
+    def signature_needs_password(self, username: str, session: str | None = None) -> bool:
+        """Would the next signature of ``username`` (in ``session``) ask for the password? What a dialog shows."""
+        member = self.load(staff_id_for(username))
+        if not isinstance(member, StaffMember) or not member.active_keys:
+            return True
+        return not self.sessions.open_for(_holder(username, session), member.active_keys[-1])
+
+    def end_signing_session(self, username: str, session: str | None = None) -> None:
+        """Forget the unsealed key of one signing session (at sign-out)."""
+        self.sessions.close(_holder(username, session))
 
     def append_signed(
         self,
@@ -214,6 +224,11 @@ class CustodyLedger:
             envelopes.append(envelope)
         self.store.append(envelopes)
         return envelopes
+
+
+def _holder(username: str, session: str | None) -> str:
+    """The signing-session key: one per person, or one per sign-in when the caller names its session."""
+    return username if session is None else f"{username}/{session}"
 
 
 def _meaning(value: str | None) -> Meaning | None:

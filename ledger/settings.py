@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import InvalidInput
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,16 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins in a row that lock an account.")
     login_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a locked account stays locked.")
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Refuse at start-up a zone the web forms could not read times in (not at the first form)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        return value
+
     @property
     def sqlite_path(self) -> Path:
         """The SQLite file used when no database URL is configured."""
@@ -71,3 +84,15 @@ def postgres_parts(url: str) -> dict[str, str]:
         "dbname": (parsed.path or "/").lstrip("/") or "postgres",
         "schema": query.get("schema", ["public"])[0],
     }
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or a refusal naming the first bad variable (not a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "CUSTODY_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise InvalidInput(
+            f"{name}={first.get('input')!r}: {first['msg']}", field=name, rule="invalid_setting"
+        ) from None

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import Request
 
-from api.rest.tokens import TokenService
-from domain.events import Actor
+from api.rest.tokens import InvalidToken, Principal, Token, TokenService
+from domain.events import Actor, Role
+from domain.staff import StaffMember, staff_id_for
 from ledger.clock import Clock
-from ledger.credentials import Credentials, LockoutPolicy
+from ledger.credentials import Credentials, LockoutPolicy, SignIn
 from ledger.idempotency import IdempotencyKeys
 from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """How a sign-in ended: who, with which token, or until when the account is locked."""
+
+    outcome: SignIn
+    principal: Principal | None
+    locked_until: datetime | None
+    token: Token | None = None
 
 
 @dataclass
@@ -68,6 +80,28 @@ class ApiContext:
         if cached is not None and (self.ledger.clock.now() - cached[0]).total_seconds() < self.staff_seconds:
             return cached[1]
         return None
+
+    def sign_in(self, username: str, password: str) -> SignInResult:
+        """Check a password (counting failures, refusing while locked); a token when it is right.
+
+        The one sign-in of the HTTP API and the web pages: the ledger's own user and
+        anyone unknown are refused exactly like a wrong password.
+        """
+        member = self.ledger.load(staff_id_for(username))
+        staff = member if isinstance(member, StaffMember) and member.role != Role.SYSTEM else None
+        active_key = staff.active_keys[-1] if staff is not None and staff.active_keys else None
+        attempt = self.credentials.sign_in(username, password, active_key, self.ledger.clock.now())
+        if attempt.outcome is not SignIn.ACCEPTED or staff is None:
+            outcome = SignIn.REFUSED if attempt.outcome is SignIn.ACCEPTED else attempt.outcome
+            return SignInResult(outcome, None, attempt.locked_until)
+        principal = Principal(staff.username, staff.role, staff.name, "")
+        return SignInResult(SignIn.ACCEPTED, principal, None, self.tokens.issue(staff.username, staff.role))
+
+    def confirm(self, claims: dict[str, Any], actor: Actor) -> Principal:
+        """The person a valid token names, as the ledger knows them now; ``InvalidToken`` if their role changed."""
+        if actor.role != claims["role"]:
+            raise InvalidToken("your role changed since you signed in: sign in again")
+        return Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]))
 
     @property
     def settings(self) -> Settings:

@@ -23,7 +23,6 @@ from api.rest.problems import ApiProblem, responses
 from api.rest.tokens import InvalidToken, Principal
 from domain.errors import NotFound
 from domain.events import Actor
-from domain.staff import StaffMember, staff_id_for
 from ledger.clock import isoformat
 from ledger.credentials import SignIn
 
@@ -66,9 +65,10 @@ async def authenticated(
         actor: Actor = cached if cached is not None else await run_in_threadpool(ctx.actor, username)
     except NotFound:
         raise _unauthenticated("the token's user is no longer registered", "invalid_token") from None
-    if actor.role != claims["role"]:
-        raise _unauthenticated("your role changed since you signed in: sign in again", "invalid_token")
-    principal = Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]))
+    try:
+        principal = ctx.confirm(claims, actor)
+    except InvalidToken as error:
+        raise _unauthenticated(str(error), "invalid_token") from None
     request.state.principal = principal
     return principal
 
@@ -85,24 +85,21 @@ def sign_in(
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> TokenOut:
     """Trade a username and password for a bearer token; repeated failures lock the account for a while."""
-    member = ctx.ledger.load(staff_id_for(form.username))
-    staff = member if isinstance(member, StaffMember) and member.role != "system" else None
-    active_key = staff.active_keys[-1] if staff is not None and staff.active_keys else None
     now = ctx.ledger.clock.now()
-    attempt = ctx.credentials.sign_in(form.username, form.password, active_key, now)
-    if attempt.outcome is SignIn.LOCKED:
-        assert attempt.locked_until is not None
-        wait = max(int((attempt.locked_until - now).total_seconds()), 1)
+    result = ctx.sign_in(form.username, form.password)
+    if result.outcome is SignIn.LOCKED:
+        assert result.locked_until is not None
+        wait = max(int((result.locked_until - now).total_seconds()), 1)
         raise ApiProblem(
             429,
             "Account locked",
-            f"too many failed sign-ins: try again after {isoformat(attempt.locked_until)}",
+            f"too many failed sign-ins: try again after {isoformat(result.locked_until)}",
             rule="account_locked",
             field="username",
             headers={"Retry-After": str(wait)},
         )
-    if attempt.outcome is SignIn.REFUSED or staff is None:
+    if result.principal is None or result.token is None:
         raise _unauthenticated("unknown username or wrong password", "bad_credentials")
-    token = ctx.tokens.issue(staff.username, staff.role)
-    request.state.principal = Principal(staff.username, staff.role, staff.name, "")
-    return TokenOut(access_token=token.value, token_type="bearer", expires_at=token.expires_at, role=staff.role)
+    request.state.principal = result.principal
+    token, role = result.token, result.principal.role
+    return TokenOut(access_token=token.value, token_type="bearer", expires_at=token.expires_at, role=role)

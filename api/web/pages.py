@@ -32,7 +32,6 @@ from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
 from domain.spec import EventSpec
-from domain.staff import StaffMember, staff_id_for
 from ledger.bundle import export_bundle
 from ledger.clock import local_instant
 from ledger.credentials import SignIn
@@ -87,21 +86,18 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/ui/")))
 
-    def attempt() -> tuple[SignIn, StaffMember | None]:
-        member = ctx.ledger.load(staff_id_for(username))
-        staff = member if isinstance(member, StaffMember) and member.role != "system" else None
-        active = staff.active_keys[-1] if staff is not None and staff.active_keys else None
-        outcome = ctx.credentials.sign_in(username, password, active, ctx.ledger.clock.now()).outcome
-        return outcome, staff
-
-    outcome, staff = await run_in_threadpool(attempt)
-    if outcome is SignIn.ACCEPTED and staff is not None:
-        token = ctx.tokens.issue(staff.username, staff.role)
+    result = await run_in_threadpool(ctx.sign_in, username, password)
+    if result.token is not None:
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE, token.value, httponly=True, samesite="strict", max_age=int(ctx.tokens.lifetime.total_seconds())
+            COOKIE,
+            result.token.value,
+            httponly=True,
+            samesite="strict",
+            max_age=int(ctx.tokens.lifetime.total_seconds()),
         )
         return response
+    outcome = result.outcome
     error = (
         "Too many failed sign-ins: try again later"
         if outcome is SignIn.LOCKED
@@ -117,7 +113,7 @@ async def sign_out(request: Request, principal: Signed, ctx: Ctx) -> Response:
     """End the session (and its signing session)."""
     form = await request.form()
     check_csrf(ctx, principal, str(form.get("csrf", "")))
-    ctx.ledger.sessions.close(f"{principal.username}/{principal.session}")
+    ctx.ledger.end_signing_session(principal.username, principal.session)
     response = RedirectResponse("/ui/sign-in", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -169,15 +165,16 @@ def product_page(
     product_id = _visible_product(ctx, principal, reference)
     data = _product_page_data(ctx, product_id)
     status = data["status"]
+    steps = my_steps(status["next_step"], principal.role)
     return render(
         request,
         "product.html",
         {
             **data,
             "product_id": product_id,
-            "steps": my_steps(status["next_step"], principal.role),
+            "steps": steps,
             "shipment_steps": _shipment_steps(ctx, status, principal),
-            "can_dispatch": "ShipmentDispatched" in {s.name for s in my_steps(status["next_step"], principal.role)},
+            "can_dispatch": any(spec.name == "ShipmentDispatched" for spec in steps),
             "recorded": recorded,
             "can_annotate": EVENT_TYPES["AnnotationAdded"].allows_role(principal.role),
             "vein_to_vein": vein_to_vein(ctx, product_id),
@@ -264,9 +261,6 @@ def _step_context(
         aggregate_id = None
     else:
         aggregate_id = UUID(reference)
-    holder = f"{principal.username}/{principal.session}"
-    member = ctx.ledger.load(staff_id_for(principal.username))
-    keys = member.active_keys if isinstance(member, StaffMember) else []
     return {
         "spec": spec,
         "collection": collection,
@@ -274,7 +268,7 @@ def _step_context(
         "aggregate_id": aggregate_id,
         "product": product if kind != "product" else str(aggregate_id),
         "fields": form_fields(spec.payload, _prefill(ctx, spec, collection, aggregate_id, product)),
-        "password_needed": not (keys and ctx.ledger.sessions.open_for(holder, keys[-1])),
+        "password_needed": ctx.ledger.signature_needs_password(principal.username, principal.session),
         "csrf": csrf_for(ctx, principal.session),
         "new_id": str(uuid.uuid4()),
         "error": None,
@@ -362,10 +356,7 @@ async def record_step(
             "field": getattr(error, "field", None) or ("password" if isinstance(error, SignatureRefused) else None),
             "rule": getattr(error, "rule", "invalid_input"),
         }
-        holder = f"{principal.username}/{principal.session}"
-        member = ctx.ledger.load(staff_id_for(principal.username))
-        keys = member.active_keys if isinstance(member, StaffMember) else []
-        page["password_needed"] = not (keys and ctx.ledger.sessions.open_for(holder, keys[-1]))
+        page["password_needed"] = ctx.ledger.signature_needs_password(principal.username, principal.session)
         return render(request, "step.html", page, status=status)
     product = page["product"] or (str(target) if spec.kind == "product" else None)
     back = f"/ui/products/{product}" if product else "/ui/"

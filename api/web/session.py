@@ -55,11 +55,8 @@ def web_principal(request: Request, ctx: Annotated[ApiContext, Depends(context)]
         raise SignInRequired(next_path)
     try:
         claims = ctx.tokens.read(token)
-        actor = ctx.actor(str(claims["sub"]))
+        principal = ctx.confirm(claims, ctx.actor(str(claims["sub"])))
     except (InvalidToken, NotFound):
         raise SignInRequired(next_path) from None
-    if actor.role != claims["role"]:
-        raise SignInRequired(next_path)
-    principal = Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]))
     request.state.principal = principal
     return principal
