@@ -1,22 +1,25 @@
 """`custody`: the command line for people and scripts.
 
 Exit codes: 0 success; 1 verification found a problem; 2 the input or a rule
-refused the command (nothing was stored); 3 the ledger is not initialised or
-its store is unreachable.
+refused the command (nothing was stored); 3 the ledger is not initialised or its
+store cannot be used — unreachable, full, read-only or locked, named by its rule
+(nothing was stored).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import OperationalError
+import psycopg_pool
+from eventsourcing.persistence import DataError, PersistenceError
 
-from api import cli_commands, cli_pathway, cli_projections, cli_serve, cli_verifiable
+from api import cli_backup, cli_commands, cli_pathway, cli_projections, cli_serve, cli_verifiable
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -24,10 +27,13 @@ from ledger.ledger_meta import NotInitialised
 from ledger.secrets import MissingSecret
 from ledger.settings import Settings, load_settings
 from ledger.signing_session import SignatureRefused
+from ledger.storage_faults import classify
 from ledger.store import ConcurrentChange
 
 EXIT_REFUSED = 2
 EXIT_UNAVAILABLE = 3
+# Whatever the drivers (or eventsourcing, wrapping them) raise when the database fails a command.
+STORAGE_ERRORS = (PersistenceError, psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--trust", metavar="FILE", help="ledger public key file to trust (default CUSTODY_HOME/ledger.pub)"
     )
-    verify.add_argument("--strict", action="store_true", help="also re-canonicalise every body (RFC 8785)")
+    verify.add_argument("--strict", action="store_true", help="accepted, no effect: canonical form is always checked")
     verify.add_argument(
         "--against",
         metavar="FILE",
@@ -64,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a checkpoint note saved earlier: fail if the log no longer extends it (repeatable)",
     )
     verify.add_argument("--workers", type=int, help="verification threads (default: number of cores)")
-    verify.set_defaults(handler=cli_commands.verify)
+    verify.set_defaults(handler=cli_backup.verify_command)
 
     show = sub.add_parser("show", help="a product's state and signed history")
     show.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI (as printed or scanned)")
@@ -132,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
     cli_serve.add_command(sub)
+    cli_backup.add_commands(sub)
     return parser
 
 
@@ -141,6 +148,16 @@ def _fail(message: str, code: int, as_json: bool, details: dict[str, Any] | None
     else:
         print(f"custody: error: {message}", file=sys.stderr)
     return code
+
+
+def _storage_failure(error: BaseException, as_json: bool) -> int:
+    """Exit 3 naming the storage fault (full, read-only, locked, unreachable) and what to do about it."""
+    fault = classify(error)
+    if fault is None:
+        rule, message = "storage_error", f"the database refused the command ({type(error).__name__}: {error})"
+    else:
+        rule, message = fault.rule, fault.message
+    return _fail(f"{message} [rule: {rule}]", EXIT_UNAVAILABLE, as_json, {"rule": rule, "message": message})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,8 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error), EXIT_REFUSED, as_json, {"rule": "identity_unavailable"})
     except (NotInitialised, MissingSecret) as error:
         return _fail(str(error), EXIT_UNAVAILABLE, as_json)
-    except (OperationalError, psycopg.OperationalError) as error:
-        return _fail(f"the database is unreachable: {error}", EXIT_UNAVAILABLE, as_json)
+    except (DataError, psycopg.DataError) as error:
+        message = f"the database cannot take a value of the command: {error}"
+        return _fail(message + " [rule: unstorable_value]", EXIT_REFUSED, as_json, {"rule": "unstorable_value"})
+    except STORAGE_ERRORS as error:
+        return _storage_failure(error, as_json)
     except KeyboardInterrupt:
         return _fail("interrupted; nothing partial was stored", 130, as_json)
 

@@ -140,7 +140,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             trusted=trusted,
             ledger_id=ledger.meta.ledger_id(),
             workers=args.workers or settings.verify_workers,
-            strict=args.strict,
+            strict=True,  # canonical form is always checked; --strict is accepted and changes nothing
             against=tuple(_checkpoint_file(path) for path in args.against),
             progress=_progress if sys.stderr.isatty() and not args.json else None,
         )

@@ -4,6 +4,8 @@ Thin: parse and check the arguments (every refusal names the field and the rule,
 exit 2), call ``projections``, print text or one JSON line. Queries catch their
 projection up first. Rebuild and check report progress on standard error when
 it is a terminal. Patient identity is never printed: the pseudonym only.
+A stored event a read model could not project is a projection fault: rebuild
+finishes and lists the faults, check lists them and exits 1.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from projections import followup_query, queries, runner
 from projections.check import check
+from projections.faults import recorded_faults
 from projections.status_query import status_as_of, status_now
 
 EXIT_DIFFERENT = 1
@@ -67,7 +70,9 @@ def add_commands(sub: Any) -> None:
     lag = actions.add_parser("status", help="each read model's position in the log")
     lag.add_argument("--json", action="store_true")
     lag.set_defaults(handler=projections_status_command)
-    compare = actions.add_parser("check", help="rebuild in memory and compare with the live tables (exit 1 if not)")
+    compare = actions.add_parser(
+        "check", help="rebuild in memory and compare with the live tables; exit 1 on a difference or a fault"
+    )
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(handler=check_command)
 
@@ -217,14 +222,27 @@ def rebuild_command(args: argparse.Namespace, settings: Settings) -> int:
     progress = _terminal_progress(args, "rebuilding")
     with projected_ledger(settings) as ledger:
         applied = runner.rebuild(ledger.store, args.names, progress=progress)
+        faults = recorded_faults(ledger.store, list(applied))
     if progress:
         print(file=sys.stderr)
     if args.json:
-        _print_json({"rebuilt": applied})
+        _print_json({"rebuilt": applied, "faults": faults})
     else:
         for name, count in applied.items():
             print(f"rebuilt {name}: {count} events applied")
+        _print_faults(faults)
     return 0
+
+
+def _print_faults(faults: list[dict[str, Any]]) -> None:
+    """One line per projection fault: where the event is and why it was set aside (never its payload)."""
+    for fault in faults:
+        print(
+            f"FAULT {fault['projection']} at log position {fault['log_position']}: {fault['event_type']} of "
+            f"{fault['aggregate_id']}: {fault['error_class']}: {fault['message']}"
+        )
+    if faults:
+        print(f"{len(faults)} stored event(s) could not be projected; `custody verify` checks them")
 
 
 def projections_status_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -251,10 +269,18 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
     if reporting:
         print(file=sys.stderr)
     if args.json:
-        _print_json({"consistent": report.consistent, "rows": report.rows_compared, "differences": report.differences})
+        _print_json(
+            {
+                "consistent": report.consistent,
+                "rows": report.rows_compared,
+                "differences": report.differences,
+                "faults": report.faults,
+            }
+        )
     else:
         for difference in report.differences:
             print(f"DIFFERENT {difference}")
+        _print_faults(report.faults)
         verdict = "consistent" if report.consistent else f"{len(report.differences)} difference(s)"
         print(f"compared {report.rows_compared} rows with a rebuild from the log: {verdict}")
-    return 0 if report.consistent else EXIT_DIFFERENT
+    return 0 if report.passed else EXIT_DIFFERENT

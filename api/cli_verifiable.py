@@ -1,4 +1,4 @@
-"""`custody checkpoint`: sign the transparency log's current size and root (C2SP checkpoint note)."""
+"""The transparency log's commands: checkpoint, consistency proofs, key rotation, bundle export and check."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from api.cli_commands import open_ledger, resolve_id, trust_option
 from api.passwords import read_password
 from domain.errors import InvalidInput, NotFound
 from ledger.bundle import export_bundle
+from ledger.bundle_parse import BundleError, parse_bundle_text
+from ledger.bundle_summary import bundle_summary
 from ledger.bundle_verify import verify_bundle
-from ledger.merkle_log import checkpoint
+from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.settings import Settings
 from ledger.setup import rotate_key, rotate_ledger_key
 
@@ -51,13 +53,22 @@ def add_commands(sub: Any) -> None:
     check.add_argument("bundle", metavar="FILE")
     check.add_argument("--trust", metavar="FILE", help="the ledger's public key file (ledger.pub) to trust")
     check.add_argument("--json", action="store_true")
+    check.add_argument("--product", metavar="PRODUCT_ID", help="fail unless the bundle is this product's (UUID or COI)")
     check.set_defaults(handler=verify_bundle_command)
 
 
 def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody checkpoint`: the note an auditor keeps to prove later that history was not rewritten."""
     with open_ledger(settings) as ledger:
-        made = checkpoint(ledger)
+        try:
+            made = checkpoint(ledger)
+        except InconsistentLog as error:
+            message = f"{error}; run `custody verify` to locate the change"
+            if args.json:
+                print(json.dumps({"rule": error.rule, "message": message}))
+            else:
+                print(f"error: {message} [rule: {error.rule}]", file=sys.stderr)
+            return 1
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(made.note)
@@ -83,18 +94,33 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody verify-bundle`: reads only the files named; never opens or creates a store."""
     try:
-        bundle = json.loads(Path(args.bundle).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        bundle = parse_bundle_text(Path(args.bundle).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
         raise InvalidInput(f"bundle {args.bundle}: {error}", field="bundle", rule="unreadable_bundle") from None
+    except BundleError as error:
+        raise InvalidInput(f"bundle {args.bundle}: {error}", field="bundle", rule=error.rule) from None
     trusted = None
     if args.trust:
         trusted = trust_option(args.trust)
-    problems = verify_bundle(bundle if isinstance(bundle, dict) else {}, trusted)
+    problems = verify_bundle(bundle, trusted)
+    summary = bundle_summary(bundle)
+    if args.product is not None:
+        expected = str(resolve_id(args.product, "--product"))
+        if summary["product_id"] != expected:
+            problems.append(f"the bundle is for product {summary['product_id']}, not {expected} as expected")
     if args.json:
-        print(json.dumps({"intact": not problems, "problems": problems, "trust_anchor": trusted is not None}))
+        print(
+            json.dumps({"intact": not problems, "problems": problems, "trust_anchor": trusted is not None, **summary})
+        )
     else:
         if trusted is None:
             print("warning: no --trust key given: the bundle's own genesis key was accepted", file=sys.stderr)
+        versions = summary["versions"]
+        print(
+            f"product {summary['product_id']} (COI {summary['coi'] or 'unknown'}): versions "
+            f"{versions[0] if versions else '-'}..{versions[-1] if versions else '-'}, "
+            f"checkpoint of {summary['checkpoint_size']} events at {summary['checkpoint_time'] or 'unknown time'}"
+        )
         for problem in problems:
             print(f"FAIL {problem}")
         print("bundle verified: intact" if not problems else f"bundle verification failed: {len(problems)} problem(s)")

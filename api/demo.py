@@ -1,7 +1,8 @@
 """`custody demo`: a realistic data set recorded through the same commands users use.
 
 Four journeys: an SLE patient's autologous CAR-T from enrolment to follow-up
-(with an identity near miss at the bedside); a systemic sclerosis patient's MSC
+(with a near miss at the bedside: the physician scans the wristband of the patient in
+the next bed, may not resolve it, and a pharmacist does); a systemic sclerosis patient's MSC
 doses from one bank batch, one infused and one still in LN2; a vasculitis
 patient's CAR-T whose return shipment had a temperature excursion, released by
 exceptional release; and an inflammatory myopathy patient whose product had
@@ -19,8 +20,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from api import demo_custody, demo_pathway
 from api import demo_journeys as j
-from api import demo_pathway
 from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
 from ledger.identity_store import IdentityStore, PatientIdentity
@@ -114,6 +115,7 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
         _vasculitis_excursion(rec, facility, year, now),
         _myopathy_out_of_spec(rec, facility, year, now),
     ]
+    demo_custody.record_refusals(rec, now, stored=products[-2])
     admin_file = settings.home / "admin-password.txt"
     users = dict(passwords)
     if admin_file.exists():
@@ -143,7 +145,7 @@ def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID
     j.store(rec, product, released + timedelta(days=2), "A1")
     end = j.administer(
         rec, product, coi, pseudonym, f"LOT-{coi.sequence}-B1", released + timedelta(days=7),
-        wrong_bag=j.new_coi(facility, year),
+        next_bed=j.wristband_of(rec.ledger, "PSN-SSC-0002"),
     )  # fmt: skip
     rec(
         "physician", "AdverseEventRecorded", product, end + timedelta(days=2), "recorded",

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.errors import IdentityMismatch
+from domain.errors import IdentityMismatch, ResolverIsReporter
 from domain.identifiers import Coi, allocate_coi, product_id_for
 from ledger.service import CustodyLedger
 
@@ -20,6 +20,7 @@ APHERESIS_SITE = "CHU-F9999 apheresis unit"
 MANUFACTURER = "EU GMP cell-therapy facility"
 PHARMACY = "CHU-F9999 PUI"
 UNIT = "CHU-F9999 cell-therapy unit"
+LN2_TANK, LN2_RACK, LN2_BOX = "LN2-TANK-1", "R3", "B12"
 
 
 class Recorder:
@@ -210,9 +211,9 @@ def store(rec: Recorder, product: UUID, when: datetime, position: str) -> None:
         when,
         "performed",
         site=PHARMACY,
-        tank="LN2-TANK-1",
-        rack="R3",
-        box="B12",
+        tank=LN2_TANK,
+        rack=LN2_RACK,
+        box=LN2_BOX,
         position=position,
         temperature_c=-180.0,
     )
@@ -226,11 +227,14 @@ def administer(
     bag: str,
     when: datetime,
     *,
-    wrong_bag: Coi | None = None,
+    next_bed: dict[str, str] | None = None,
 ) -> datetime:
     """Dispense, thaw, two-person bedside check and infusion; returns the infusion end.
 
-    With ``wrong_bag``, the nurse first scans another patient's bag at the bedside (a near miss).
+    Each bedside check scans the COI label, the bag's own label and the patient's
+    wristband (compared by the ledger with the sealed identity). With ``next_bed`` (the
+    wristband of the patient in the next bed), the physician's check first scans it: a
+    near miss, which the physician may not resolve, and a pharmacist does.
     """
     rec(
         "pharmacist",
@@ -256,23 +260,13 @@ def administer(
         completed_at=iso(thawed),
         bag_id=bag,
     )
+    scans = {"scanned_coi": coi.value, "scanned_bag_id": bag, **wristband_of(rec.ledger, pseudonym)}
+    rec("nurse", "BedsideCheckPerformed", product, thawed + timedelta(minutes=6), "performed", **scans)
     delay = 0
-    if wrong_bag is not None:
-        near_miss(rec, product, wrong_bag, pseudonym, thawed + timedelta(minutes=2))
+    if next_bed is not None:
+        near_miss(rec, product, {**scans, **next_bed}, thawed + timedelta(minutes=7))
         delay = 3
-    for user, kind, meaning, offset in (
-        ("nurse", "BedsideCheckPerformed", "performed", 6 + delay),
-        ("physician", "BedsideCheckWitnessed", "witnessed", 7 + delay),
-    ):
-        rec(
-            user,
-            kind,
-            product,
-            thawed + timedelta(minutes=offset),
-            meaning,
-            scanned_coi=coi.value,
-            scanned_patient=pseudonym,
-        )
+    rec("physician", "BedsideCheckWitnessed", product, thawed + timedelta(minutes=7 + delay), "witnessed", **scans)
     start = thawed + timedelta(minutes=10 + delay)
     end = start + timedelta(minutes=12)
     rec(
@@ -290,26 +284,36 @@ def administer(
     return end
 
 
-def near_miss(rec: Recorder, product: UUID, wrong: Coi, pseudonym: str, when: datetime) -> None:
-    """A bag from another patient is scanned at the bedside: refused, recorded, then resolved."""
+def wristband_of(ledger: CustodyLedger, pseudonym: str) -> dict[str, str]:
+    """What a bedside check scans from the patient's wristband: the hospital number and birth date, as printed."""
+    identity = ledger.identities.get(pseudonym)
+    return {"wristband_hospital_number": identity.hospital_number, "wristband_birth_date": identity.birth_date}
+
+
+def near_miss(rec: Recorder, product: UUID, scans: dict[str, str], when: datetime) -> None:
+    """The physician scans the wristband of the patient in the next bed: refused and recorded as a near miss.
+
+    The physician then tries to resolve it and is refused (whoever scanned cannot explain
+    the near miss away); a pharmacist resolves it.
+    """
     try:
-        rec(
-            "nurse",
-            "BedsideCheckPerformed",
-            product,
-            when,
-            "performed",
-            scanned_coi=wrong.value,
-            scanned_patient=pseudonym,
-        )
+        rec("physician", "BedsideCheckWitnessed", product, when, "witnessed", **scans)
     except IdentityMismatch:
-        rec(
-            "physician",
-            "MismatchResolved",
-            product,
-            when + timedelta(minutes=3),
-            "approved",
-            resolution="wrong bag picked from the transport box; correct bag retrieved and re-scanned",
-        )
-    else:  # the demo is wrong if a mismatching label were accepted
-        raise AssertionError("a mismatching label was accepted at the bedside")
+        resolution = "wristband of the patient in the next bed scanned; the right patient identified and re-scanned"
+        try:
+            rec(
+                "physician", "MismatchResolved", product, when + timedelta(minutes=1), "approved", resolution=resolution
+            )
+        except ResolverIsReporter:
+            rec(
+                "pharmacist",
+                "MismatchResolved",
+                product,
+                when + timedelta(minutes=2),
+                "approved",
+                resolution=resolution,
+            )
+        else:  # the demo is wrong if the scanner could resolve their own near miss
+            raise AssertionError("the physician resolved their own near miss") from None
+    else:  # the demo is wrong if a mismatching wristband were accepted
+        raise AssertionError("a mismatching wristband was accepted at the bedside")

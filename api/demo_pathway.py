@@ -21,6 +21,7 @@ from api import demo_journeys as j
 from domain.errors import TimeRuleViolation
 from domain.pathway import pathway_id_for
 from domain.site import site_id_for
+from domain.staff import StaffMember, staff_id_for
 from domain.trial import trial_id_for
 from ledger.ledger_meta import LEDGER_USER
 
@@ -34,6 +35,7 @@ SITES = {
     j.APHERESIS_SITE: ["collection"],
     j.UNIT: ["infusion"],
     j.MANUFACTURER: ["processing"],
+    j.PHARMACY: ["storage"],
 }
 # Journey starts in api/demo.py, in days before now: SLE 60, SSc 40, vasculitis 45, myopathy 30.
 SLE_START, SSC_START, VAS_START, MYO_START = 60, 40, 45, 30
@@ -69,13 +71,20 @@ def _day(moment: datetime, days: int = 0) -> str:
     return (moment + timedelta(days=days)).date().isoformat()
 
 
+def _staff_name(rec: j.Recorder, username: str) -> str:
+    """The printed name a staff member is registered under: the pair is named as their records say."""
+    member = rec.ledger.load(staff_id_for(username))
+    assert isinstance(member, StaffMember), f"{username} is not registered"
+    return member.name
+
+
 def _enrol(rec: j.Recorder, pseudonym: str, diagnosis: str, when: datetime, prior: list[dict[str, str]]) -> Any:
     pathway = pathway_id_for(pseudonym)
     rec(
         DISEASE_SPECIALIST, "PatientEnrolled", pathway, when, "recorded", patient_pseudonym=pseudonym,
         diagnosis=diagnosis, prior_treatments=prior,
-        disease_specialist={"user_id": DISEASE_SPECIALIST, "name": USERS[DISEASE_SPECIALIST][0]},
-        cell_therapy_specialist={"user_id": CELL_THERAPY_SPECIALIST, "name": "Dr Anne Durand"},
+        disease_specialist={"user_id": DISEASE_SPECIALIST, "name": _staff_name(rec, DISEASE_SPECIALIST)},
+        cell_therapy_specialist={"user_id": CELL_THERAPY_SPECIALIST, "name": _staff_name(rec, CELL_THERAPY_SPECIALIST)},
     )  # fmt: skip
     return pathway
 
@@ -119,11 +128,26 @@ def _decide_and_consent(rec: j.Recorder, pathway: Any, when: datetime, therapy: 
     )  # fmt: skip
 
 
+def ready_patient(
+    rec: j.Recorder, pseudonym: str, diagnosis: str, start: datetime, therapy: str = "car_t",
+    code: str = "ACADEMIC-CD19",
+) -> None:  # fmt: skip
+    """What enrolling a product needs, recorded once: accredited sites and an eligible, co-signed, consented pathway.
+
+    The pathway is decided 30 days before ``start``, well inside the RCP decision's validity.
+    """
+    record_registries(rec, start)
+    if rec.ledger.load(pathway_id_for(pseudonym)) is None:
+        _eligible(rec, pseudonym, diagnosis, start, therapy, code)
+
+
 def _eligible(rec: j.Recorder, pseudonym: str, diagnosis: str, start: datetime, therapy: str, code: str) -> Any:
-    pathway = _enrol(rec, pseudonym, diagnosis, start - timedelta(days=40), PRIOR[diagnosis])
+    prior = PRIOR.get(diagnosis, PRIOR["systemic_lupus_erythematosus"])
+    pathway = _enrol(rec, pseudonym, diagnosis, start - timedelta(days=40), prior)
     meeting = start - timedelta(days=30)
     evaluations = _evaluations(meeting, 20)
-    _rcp(rec, pathway, meeting, "eligible", evaluations, therapy=therapy, rationale=RATIONALE[diagnosis])
+    rationale = RATIONALE.get(diagnosis, "refractory to reference treatments")
+    _rcp(rec, pathway, meeting, "eligible", evaluations, therapy=therapy, rationale=rationale)
     _decide_and_consent(rec, pathway, meeting + timedelta(days=1), therapy, code)
     return pathway
 

@@ -53,7 +53,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from api import demo_journeys
+from api import demo_journeys, demo_pathway
 from ledger.bench import scratch_settings
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -350,24 +350,27 @@ class ApiBenchOptions:
 
 
 def prepare(settings: Settings, products: int) -> list[UUID]:
-    """Initialise the scratch store, register the bench nurse and a physician, enrol ``products`` products."""
+    """Initialise the scratch store, register the bench nurse and the physicians, enrol ``products`` products.
+
+    Each product belongs to a care pathway (sites registered and accredited, an eligible RCP
+    decision co-signed by the pair, consent), as the ledger requires before any enrolment.
+    """
     ledger = CustodyLedger(settings)
     try:
         initialise(ledger, BENCH_PASSWORD)
         register_staff(ledger, WRITER, "Bench Nurse", "nurse", BENCH_PASSWORD, registrar="ledger")
         register_staff(ledger, PHYSICIAN, "Bench Physician", "physician", BENCH_PASSWORD, registrar="ledger")
-        rec = demo_journeys.Recorder(ledger, {PHYSICIAN: BENCH_PASSWORD})
+        specialist = demo_pathway.DISEASE_SPECIALIST
+        register_staff(ledger, specialist, "Bench Internist", "physician", BENCH_PASSWORD, registrar="ledger")
+        rec = demo_journeys.Recorder(ledger, {PHYSICIAN: BENCH_PASSWORD, specialist: BENCH_PASSWORD})
         now = ledger.clock.now()
-        return [
-            demo_journeys.enrol_car_t(
-                rec,
-                demo_journeys.new_coi(settings.facility, now.year % 100),
-                f"PSN-BENCH-{number:04d}",
-                "systemic_lupus_erythematosus",
-                now,
-            )
-            for number in range(products)
-        ]
+        enrolled = []
+        for number in range(products):
+            pseudonym = f"PSN-BENCH-{number:04d}"
+            demo_pathway.ready_patient(rec, pseudonym, "systemic_lupus_erythematosus", now)
+            coi = demo_journeys.new_coi(settings.facility, now.year % 100)
+            enrolled.append(demo_journeys.enrol_car_t(rec, coi, pseudonym, "systemic_lupus_erythematosus", now))
+        return enrolled
     finally:
         ledger.close()
 

@@ -15,7 +15,7 @@ from domain.errors import InvalidInput, OutOfOrder
 from domain.events import EventRecord
 from domain.events import Meaning as M
 from domain.events import Role as R
-from domain.payloads import NON_EMPTY, Bounds, DinText, IdText
+from domain.payloads import NON_EMPTY, Bounds, DinText, FreeText, IdText
 from domain.product_events import QcTest
 from domain.spec import EventSpec
 
@@ -60,7 +60,7 @@ class BatchRecalled:
     """The manufacturer recalled the whole batch."""
 
     recall_ref: str
-    reason: str
+    reason: FreeText
 
 
 _QP = frozenset({R.QP})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.batch import BankBatch, BatchRegistered, BatchReleased
+from domain.donation import DinUse, assign_din
 from domain.errors import InvalidInput, OutOfOrder
 from domain.events import NewEvent
 from domain.product_exception_events import RecallNotified
@@ -18,7 +19,7 @@ def _batch(cmd: Command) -> BankBatch:
 
 
 def register_batch(cmd: Command) -> list[NewEvent]:
-    """A batch is registered once, for an MSC product the catalogue knows."""
+    """A batch is registered once, for an MSC product the catalogue knows, under a DIN no other collection holds."""
     payload: BatchRegistered = cmd.payload
     entry = cmd.catalogue.get(payload.product_code, field="payload.product_code")
     if entry.kind != "msc":
@@ -27,7 +28,7 @@ def register_batch(cmd: Command) -> list[NewEvent]:
             field="payload.product_code",
             rule="product_kind_mismatch",
         )
-    return [cmd.record()]
+    return [cmd.record(), assign_din(cmd, payload.donor_din, DinUse.BANK_BATCH, cmd.aggregate_id, "payload.donor_din")]
 
 
 def record_batch_qc(cmd: Command) -> list[NewEvent]:

@@ -8,8 +8,11 @@
     │   ├── OutOfOrder               the step is not allowed in the current state
     │   ├── TimeRuleViolation        occurred_at in the future, before the previous step,
     │   │                            or outside a window (thaw-to-infusion, shipping…)
+    │   │   └── BedsideCheckExpired  the bedside checks are older than the validity window
     │   ├── IdentityMismatch         a scanned label/wristband does not match (near miss:
     │   │                            carries a safety event the ledger records anyway)
+    │   ├── IdentityNotRegistered    no sealed identity to check the wristband against
+    │   ├── ResolverIsReporter       a near miss resolved by the person whose scan mismatched
     │   ├── ProductOnHold            the product is quarantined or suspended
     │   └── TerminalState            the product is infused/destroyed: only annotations
     └── NotFound                     the aggregate the command names does not exist
@@ -107,3 +110,21 @@ class NotFound(CustodyError):
     """The aggregate a command names does not exist."""
 
     rule = "not_found"
+
+
+class IdentityNotRegistered(RuleViolation):
+    """The product's patient has no sealed identity to check the wristband against (never registered, or erased)."""
+
+    rule = "patient_identity_not_registered"
+
+
+class BedsideCheckExpired(TimeRuleViolation):
+    """The bedside checks are too old to vouch for the patient in the bed now: they must be made again."""
+
+    rule = "bedside_check_expired"
+
+
+class ResolverIsReporter(RuleViolation):
+    """The person whose scan mismatched cannot be the one who explains it away."""
+
+    rule = "resolver_is_reporter"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from domain.bedside_identity import IdentityVerifier
     from domain.catalogue import Catalogue
     from domain.pathway_policy import PathwayPolicy
 
@@ -101,6 +102,12 @@ class Context:
 
     ``now`` is the ledger's clock reading, injected so the domain never reads one;
     ``pathway`` carries the site's pathway figures (defaults when None).
+    ``identity`` is the ledger's wristband check: it compares a scanned wristband with
+    the patient's sealed identity and answers only whether they match and which
+    identity version was compared, so the domain never holds who the patient is
+    (None: no identity can be checked, and the bedside check is refused).
+    ``bedside_check_valid_minutes`` is how long the two bedside checks vouch for the
+    patient in the bed (the domain's default when None).
     """
 
     actor: Actor
@@ -110,3 +117,5 @@ class Context:
     catalogue: Catalogue | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
     pathway: PathwayPolicy | None = None
+    identity: IdentityVerifier | None = None
+    bedside_check_valid_minutes: int | None = None

@@ -17,7 +17,7 @@ from domain.errors import InvalidInput, OutOfOrder
 from domain.events import Meaning as M
 from domain.events import Role as R
 from domain.pathway_policy import PathwayPolicy
-from domain.payloads import NON_EMPTY, DateText
+from domain.payloads import NON_EMPTY, DateText, FreeText
 from domain.product_events import AdverseEventCategory
 from domain.spec import EventSpec
 
@@ -48,7 +48,7 @@ class FollowUpScheduled:
 class LymphodepletionOverrideRecorded:
     """A physician authorises infusion without lymphodepletion, or outside its window, and says why in writing."""
 
-    reason: str
+    reason: FreeText
 
 
 FOLLOW_UP_SCHEDULED = EventSpec(

@@ -10,7 +10,7 @@ this module only folds facts and names the event types.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid5
 
 from domain import pathway_events as pe
@@ -18,7 +18,8 @@ from domain.aggregate import Aggregate
 from domain.events import EventRecord
 from domain.events import Meaning as M
 from domain.events import Role as R
-from domain.payloads import parse_date
+from domain.pathway_exemption import PATHWAY_MANAGED_ELSEWHERE_APPLIED
+from domain.payloads import parse_date, parse_time
 from domain.spec import EventSpec
 
 KIND = "pathway"
@@ -61,6 +62,7 @@ class PatientPathway(Aggregate):
         self.diagnosis = ""
         self.pair: dict[str, str] = {}
         self.rcp_outcome: str | None = None
+        self.rcp_meeting_at: datetime | None = None
         self.proposal: Proposal | None = None
         self.consent_signed = False
         self.consent_withdrawn = False
@@ -81,8 +83,9 @@ class PatientPathway(Aggregate):
         }
 
     def when_RcpDecisionRecorded(self, record: EventRecord) -> None:
-        """The latest meeting's outcome is the one that counts."""
+        """The latest meeting's outcome is the one that counts, for as long as the site lets a decision count."""
         self.rcp_outcome = record.payload["outcome"]
+        self.rcp_meeting_at = parse_time(record.payload["meeting_at"])
 
     def when_TreatmentDecisionProposed(self, record: EventRecord) -> None:
         """A new proposal replaces any earlier decision until co-signed."""
@@ -177,4 +180,5 @@ PATHWAY_SPECS: tuple[EventSpec, ...] = (
         _CARE,
         "Lymphodepleting chemotherapy given before a CAR-T infusion (agents, first and last day).",
     ),
+    PATHWAY_MANAGED_ELSEWHERE_APPLIED,
 )

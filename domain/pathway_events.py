@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from domain.payloads import NON_EMPTY, Bounds, DateText, Length, Timestamp
+from domain.payloads import NON_EMPTY, Bounds, DateText, FreeText, Length, Timestamp
 from domain.product_events import Indication, ProductKind
 
 
@@ -76,7 +76,7 @@ class Evaluation:
 
     kind: EvaluationKind
     performed_on: DateText
-    description: str
+    description: FreeText
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class RcpDecisionRecorded:
     outcome: RcpOutcome
     participants: Annotated[list[RcpParticipant], Length(2)]
     evaluations: Annotated[list[Evaluation], Length(2)]
-    rationale: str
+    rationale: FreeText
     therapy: ProductKind | None = None
 
 
@@ -97,7 +97,7 @@ class TreatmentDecisionProposed:
 
     therapy: ProductKind
     product_code: str
-    rationale: str
+    rationale: FreeText
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class ConsentWithdrawn:
     """The patient withdrew consent: the pathway stops."""
 
     withdrawn_on: DateText
-    reason: str | None = None
+    reason: FreeText | None = None
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,45 @@
-"""The gates a product passes on its patient's pathway: treatment allowed, accredited site, conditioning.
+"""The gates a product passes on its patient's pathway: a pathway at all, treatment allowed, a current decision.
 
-Product rules call these at collection and infusion. Backwards compatible by design:
-a product whose patient has no pathway in the ledger (recorded before pathways
-existed, or at a site that does not keep them) is judged by the custody rules
-alone; as soon as the pathway exists, its rules apply — and so does the site registry,
-since pathway care happens only in registered, accredited centres.
+Every product belongs to its patient's pathway: enrolment, collection, conditioning and
+infusion need an eligible RCP decision no older than the site allows, the pair's two
+signatures and consent not withdrawn. A pseudonym with no pathway is refused — a typo
+must never switch the pathway rules off. The one way around is a site's signed
+``PathwayManagedElsewhereDeclared`` setting, which enrolment copies onto the product
+(``PathwayManagedElsewhereApplied``) so every later step, and every reader, sees it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.aggregate import Loader
 from domain.errors import NotFound, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.pathway import PatientPathway, pathway_id_for
-from domain.site import Activity, Site, site_id_for
+from domain.staff import StaffMember, staff_id_for
 
 
 def find_pathway(load: Loader, pseudonym: str) -> PatientPathway | None:
     """The patient's pathway, or None when the ledger holds none for this pseudonym."""
-    found = load(pathway_id_for(pseudonym)) if pseudonym else None
+    found = load(pathway_id_for(pseudonym)) if pseudonym.strip() else None
     return found if isinstance(found, PatientPathway) else None
 
 
+def require_pathway(load: Loader, pseudonym: str, step: str, *, exempt_by: str | None) -> PatientPathway | None:
+    """The patient's pathway; None only for a product a site's pathway-managed-elsewhere setting covers."""
+    pathway = find_pathway(load, pseudonym)
+    if pathway is not None or exempt_by is not None:
+        return pathway
+    raise OutOfOrder(
+        f"cannot record {step}: the ledger holds no care pathway for patient {pseudonym!r}; enrol the patient "
+        "(PatientEnrolled, an eligible RCP decision, the pair's co-signed decision and consent) first, or check the "
+        "pseudonym",
+        field="payload.patient_pseudonym",
+        rule="pathway_required",
+    )
+
+
 def check_treatment_allowed(pathway: PatientPathway, step: str) -> None:
-    """Collection, conditioning and infusion need an eligible RCP, the pair's two signatures and consent."""
+    """Enrolment, collection, conditioning and infusion need an eligible RCP, the pair's two signatures, consent."""
     who = f"patient {pathway.pseudonym}"
     if pathway.consent_withdrawn:
         raise OutOfOrder(
@@ -44,26 +59,42 @@ def check_treatment_allowed(pathway: PatientPathway, step: str) -> None:
         raise OutOfOrder(f"cannot record {step}: {who} has no signed consent", rule="consent_required")
 
 
-def check_site_accredited(
-    load: Loader, code: str, activity: Activity, at: datetime, *, required: bool, field: str
-) -> None:
-    """A registered site must hold an accreditation covering the activity that day; pathway care needs one."""
-    site = load(site_id_for(code)) if code else None
-    if not isinstance(site, Site):
-        if required:
-            raise NotFound(
-                f"{field} {code!r} is not a registered site; a patient on a care pathway is treated only in "
-                "registered, accredited centres (record SiteRegistered first)",
-                field=field,
-                rule="site_not_registered",
-            )
+def check_rcp_current(pathway: PatientPathway, at: datetime, valid_days: int, step: str, field: str) -> None:
+    """A decision judges the patient as at the meeting: it counts ``valid_days``, then the RCP decides again."""
+    meeting = pathway.rcp_meeting_at
+    if meeting is None or at - meeting <= timedelta(days=valid_days):
         return
-    day = at.date()
-    if not site.covers(activity, day):
-        raise RuleViolation(
-            f"{site.name} ({site.code}) holds no accreditation covering {activity.value} on {day.isoformat()}",
+    age = (at - meeting).days
+    raise TimeRuleViolation(
+        f"cannot record {step}: patient {pathway.pseudonym}'s RCP decision of {meeting.date().isoformat()} is {age} "
+        f"days old at {field} ({at.isoformat()}); a decision counts for {valid_days} days "
+        "(CUSTODY_RCP_DECISION_VALID_DAYS): present the patient to the RCP again",
+        field=field,
+        rule="rcp_decision_expired",
+    )
+
+
+def check_registered_physician(load: Loader, user_id: str, field: str, *, printed_name: str | None = None) -> None:
+    """A physician named in a step is a registered staff member whose role is physician, named as registered."""
+    member = load(staff_id_for(user_id)) if user_id.strip() else None
+    if not isinstance(member, StaffMember):
+        raise NotFound(
+            f"{field} {user_id!r} is not a registered staff member; name the physician by their username",
             field=field,
-            rule="site_not_accredited",
+            rule="staff_not_registered",
+        )
+    if member.role != "physician":
+        raise RuleViolation(
+            f"{field} {user_id!r} ({member.name}) is registered as {member.role}, not as a physician",
+            field=field,
+            rule="not_a_physician",
+        )
+    if printed_name is not None and printed_name.strip() != member.name:
+        name_field = field.removesuffix(".user_id") + ".name"
+        raise RuleViolation(
+            f"{name_field} {printed_name!r} is not how {user_id} is registered ({member.name!r})",
+            field=name_field,
+            rule="staff_name_mismatch",
         )
 
 

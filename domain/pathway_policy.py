@@ -1,4 +1,5 @@
-"""The care pathway's configurable figures: how old an RCP's evaluations may be, and the follow-up schedules.
+"""The care pathway's configurable figures: how old an RCP's evaluations may be, how long its decision counts,
+and the follow-up schedules.
 
 domain.md asks for figures that differ between sites to live in configuration, never as
 constants in rules. ``PathwayPolicy()`` carries the workshop's defaults (evaluations less
@@ -89,6 +90,10 @@ class PathwayPolicy:
     """The site's pathway figures; the defaults are the workshop's."""
 
     evaluation_max_age_days: int = 92
+    rcp_decision_valid_days: int = 92
+    """How long an RCP decision counts, to enrolment and to collection. 92 days, like the evaluations it relies
+    on: a decision is only as current as the patient's state it judged, and three months is what French RCP
+    practice takes as "recent" before a patient is presented again."""
     car_t_visits: tuple[VisitSpec, ...] = CAR_T_VISITS
     msc_visits: tuple[VisitSpec, ...] = MSC_VISITS
     grace_days: Mapping[Unit, int] = field(default_factory=lambda: GRACE_DAYS)
@@ -98,6 +103,12 @@ class PathwayPolicy:
             raise InvalidInput(
                 f"rcp_evaluation_max_age_days must be between 1 and 366, got {self.evaluation_max_age_days}",
                 field="rcp_evaluation_max_age_days",
+                rule="out_of_range",
+            )
+        if not 1 <= self.rcp_decision_valid_days <= 366:
+            raise InvalidInput(
+                f"rcp_decision_valid_days must be between 1 and 366, got {self.rcp_decision_valid_days}",
+                field="rcp_decision_valid_days",
                 rule="out_of_range",
             )
         for name, visits in (("car_t_visits", self.car_t_visits), ("msc_visits", self.msc_visits)):

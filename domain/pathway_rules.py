@@ -13,7 +13,7 @@ from domain import pathway_events as pe
 from domain.errors import InvalidInput, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent
 from domain.pathway import PatientPathway, pathway_id_for
-from domain.pathway_gates import check_treatment_allowed
+from domain.pathway_gates import check_registered_physician, check_treatment_allowed
 from domain.payloads import parse_date, parse_time
 from domain.spec import Command, Decider
 
@@ -46,7 +46,7 @@ def check_in_pair(pathway: PatientPathway, cmd: Command) -> None:
 
 
 def enrol_patient(cmd: Command) -> list[NewEvent]:
-    """A pathway opens under its pseudonym's own id, followed by two different specialists."""
+    """A pathway opens under its pseudonym's own id, followed by two registered physicians named as registered."""
     payload: pe.PatientEnrolled = cmd.payload
     expected = pathway_id_for(payload.patient_pseudonym)
     if cmd.aggregate_id != expected:
@@ -63,6 +63,10 @@ def enrol_patient(cmd: Command) -> list[NewEvent]:
             field="payload.cell_therapy_specialist.user_id",
             rule="pair_not_distinct",
         )
+    for role in ("disease_specialist", "cell_therapy_specialist"):
+        specialist: pe.Specialist = getattr(payload, role)
+        field = f"payload.{role}.user_id"
+        check_registered_physician(cmd.load, specialist.user_id, field, printed_name=specialist.name)
     return [cmd.record()]
 
 

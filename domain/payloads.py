@@ -16,13 +16,16 @@ import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 from domain.errors import InvalidInput
 from domain.identifiers import parse_coi, parse_din
+from domain.text import checked_text
+
+MAX_NESTING = 8  # levels inside a free-form field (QC values, a correction's fields): records, not documents
 
 P = TypeVar("P")
 
@@ -35,6 +38,7 @@ class Format(StrEnum):
     COI = "coi"
     DIN = "din"
     UUID = "uuid"
+    FREE_TEXT = "free_text"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ DateText = Annotated[str, Format.DATE]
 CoiText = Annotated[str, Format.COI]
 DinText = Annotated[str, Format.DIN]
 IdText = Annotated[str, Format.UUID]
+FreeText = Annotated[str, Format.FREE_TEXT]
 PositiveNumber = Annotated[float, Bounds(above=0)]
 NON_EMPTY = Length(1)
 
@@ -89,6 +94,14 @@ def parse_time(text: str, *, field: str = "time") -> datetime:
             field=field,
             rule="timezone_required",
         )
+    try:
+        moment.astimezone(UTC)  # every comparison goes through UTC: it must exist there
+    except OverflowError:
+        raise InvalidInput(
+            f"{field} {text!r} falls outside the years 1 to 9999 once converted to UTC",
+            field=field,
+            rule="out_of_range",
+        ) from None
     return moment
 
 
@@ -212,7 +225,7 @@ def _convert_number(tp: type, value: object, path: str, markers: list[Any]) -> i
 def _convert_text(value: object, path: str, markers: list[Any]) -> str:
     if not isinstance(value, str):
         raise _wrong_type(path, "text", value)
-    text = value.strip()
+    text = checked_text(value.strip(), path, free_text=Format.FREE_TEXT in markers)
     if not text:
         raise InvalidInput(f"{path} must not be empty", field=path, rule="empty_text")
     if Format.TIMESTAMP in markers:
@@ -252,23 +265,28 @@ def _convert_mapping(value: object, path: str, markers: list[Any]) -> dict[str, 
     if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
         raise _wrong_type(path, "an object with text keys", value)
     _check_length(len(value), path, markers)
-    for key, item in value.items():
-        _check_json_safe(item, f"{path}.{key}")
+    _check_json_safe(value, path)
     return dict(value)
 
 
-def _check_json_safe(value: object, path: str) -> None:
-    """Refuse values that would not survive the trip through JSON unchanged."""
-    if value is None or isinstance(value, str | bool | int):
+def _check_json_safe(value: object, path: str, depth: int = 0) -> None:
+    """Refuse values that would not survive the trip through JSON unchanged, or that no reader could use."""
+    if depth > MAX_NESTING:
+        raise InvalidInput(f"{path} is nested more than {MAX_NESTING} levels deep", field=path, rule="too_deep")
+    if isinstance(value, str):
+        checked_text(value, path, free_text=True)
+        return
+    if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, float) and math.isfinite(value):
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            _check_json_safe(item, f"{path}[{index}]")
+            _check_json_safe(item, f"{path}[{index}]", depth + 1)
         return
     if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
         for key, item in value.items():
-            _check_json_safe(item, f"{path}.{key}")
+            checked_text(key, f"{path}.{key!r}")
+            _check_json_safe(item, f"{path}.{key}", depth + 1)
         return
     raise _wrong_type(path, "text, a number, true/false, null, a list or an object", value)

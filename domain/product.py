@@ -109,12 +109,16 @@ class TherapyProduct(Aggregate):
         self.shipment_id: str | None = None
         self.shipment_leg: str | None = None
         self.thaw_completed_at: datetime | None = None
+        self.thawed_bags: tuple[str, ...] = ()
+        self.infused_bags: tuple[str, ...] = ()
         self.bedside_performed: BedsideCheckDone | None = None
         self.bedside_witnessed: BedsideCheckDone | None = None
+        self.mismatch_reporters: dict[str, str] = {}
         self.infusion: dict[str, Any] | None = None
         self.batch_id: UUID | None = None
         self.dose_number: int | None = None
         self.lymphodepletion_override = False
+        self.pathway_managed_elsewhere: str | None = None
         self.follow_up_schedule: dict[str, str] = {}
         self.follow_up_done: set[str] = set()
 
@@ -212,14 +216,20 @@ class TherapyProduct(Aggregate):
         self.state = ProductState.DISPENSED
 
     def when_Thawed(self, record: EventRecord) -> None:
-        """Thaw completion starts the infusion window."""
-        self.thaw_completed_at = parse_time(record.payload["completed_at"])
+        """The first thaw completion starts the infusion window; the bag thawed (named, or the only one) is kept."""
+        if self.thaw_completed_at is None:
+            self.thaw_completed_at = parse_time(record.payload["completed_at"])
+        bag = record.payload.get("bag_id") or (self.bags[0] if len(self.bags) == 1 else None)
+        if bag is not None:
+            self.thawed_bags = (*self.thawed_bags, bag)
         self.state = ProductState.THAWED
 
     def when_BedsideCheckPerformed(self, record: EventRecord) -> None:
-        """The first checker is remembered so the witness must be someone else."""
+        """The first checker is remembered so the witness must be someone else; a new round voids the last one."""
         actor = record.actor
         self.bedside_performed = BedsideCheckDone(actor.user_id, actor.name, record.occurred_at)
+        self.bedside_witnessed = None
+        self.state = ProductState.THAWED
 
     def when_BedsideCheckWitnessed(self, record: EventRecord) -> None:
         """Two independent checks done: the bag may be infused."""
@@ -230,7 +240,12 @@ class TherapyProduct(Aggregate):
     def when_Infused(self, record: EventRecord) -> None:
         """The patient received the product: custody ends here."""
         self.infusion = dict(record.payload)
+        self.infused_bags = tuple(record.payload["bag_ids"])
         self.state = ProductState.INFUSED
+
+    def when_PathwayManagedElsewhereApplied(self, record: EventRecord) -> None:
+        """Enrolled under its site's setting: the pathway is kept elsewhere, and the product says so."""
+        self.pathway_managed_elsewhere = f"{record.payload['site']}: {record.payload['reason']}"
 
     def when_LymphodepletionOverrideRecorded(self, record: EventRecord) -> None:
         """A physician's written decision lets the infusion go ahead without the lymphodepletion check."""
@@ -274,10 +289,12 @@ class TherapyProduct(Aggregate):
         p = record.payload
         self.suspended = True
         self.suspension_reason = f"{p['field']} scanned {p['scanned']!r}, expected {p['expected']!r} at {p['step']}"
+        self.mismatch_reporters[record.actor.user_id] = record.actor.name
 
     def when_MismatchResolved(self, record: EventRecord) -> None:
         """The suspension ends once the mismatch is explained."""
         self.suspended, self.suspension_reason = False, ""
+        self.mismatch_reporters = {}
 
     def when_ReceiptRejected(self, record: EventRecord) -> None:
         """The receiving site refused the product."""

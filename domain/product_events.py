@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from domain.payloads import NON_EMPTY, Bounds, CoiText, DinText, IdText, PositiveNumber, Timestamp
+from domain.payloads import NON_EMPTY, Bounds, CoiText, DinText, FreeText, IdText, PositiveNumber, Timestamp
 
 
 class ProductKind(StrEnum):
@@ -161,7 +161,7 @@ class ManufacturingCompleted:
 class ManufacturingFailed:
     """The lot could not be made; a new collection may follow."""
 
-    reason: str
+    reason: FreeText
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class ProductReleased:
 class ExceptionalReleaseRequested:
     """The treating physician asks in writing for an out-of-specification product."""
 
-    reason: str
+    reason: FreeText
     risk_assessment_ref: str
 
 
@@ -238,10 +238,31 @@ class Thawed:
 
 @dataclass(frozen=True)
 class BedsideCheck:
-    """One of the two independent bedside checks of wristband and bag label."""
+    """One of the two independent bedside checks: the COI label, the bag's own label and the patient's wristband.
+
+    The wristband's hospital number and birth date (as printed by the hospital) are
+    compared by the ledger with the patient's sealed identity and never recorded: the
+    event keeps a ``BedsideCheckRecorded`` instead.
+    """
 
     scanned_coi: CoiText
-    scanned_patient: str
+    scanned_bag_id: str
+    wristband_hospital_number: str
+    wristband_birth_date: str
+
+
+@dataclass(frozen=True)
+class BedsideCheckRecorded:
+    """What a bedside check leaves in the ledger: the labels scanned, and that the wristband matched which identity.
+
+    ``identity_version`` names the sealed identity record the wristband was compared
+    with (its registration instant); the signer of the event is who checked.
+    """
+
+    scanned_coi: str
+    scanned_bag_id: str
+    wristband_matched: bool
+    identity_version: str
 
 
 @dataclass(frozen=True)
@@ -252,7 +273,7 @@ class Infused:
     ended_at: Timestamp
     volume_ml: PositiveNumber
     bag_ids: Annotated[list[str], NON_EMPTY]
-    observations: str | None = None
+    observations: FreeText | None = None
     site: str | None = None
 
 
@@ -278,4 +299,4 @@ class AdverseEventRecorded:
 
     category: AdverseEventCategory
     grade: Annotated[int, Bounds(low=1, high=5)]
-    description: str
+    description: FreeText

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from domain.payloads import NON_EMPTY, Bounds, IdText
+from domain.payloads import NON_EMPTY, Bounds, FreeText, IdText
 
 
 class Severity(StrEnum):
@@ -35,7 +35,7 @@ class WasteStream(StrEnum):
 class DeviationRecorded:
     """A departure from procedure, at any step; its id is the event's version."""
 
-    description: str
+    description: FreeText
     severity: Severity
     step: str | None = None
 
@@ -45,7 +45,7 @@ class DeviationClosed:
     """An open deviation was investigated and closed."""
 
     deviation_version: Annotated[int, Bounds(low=1)]
-    resolution: str
+    resolution: FreeText
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,14 @@ class TemperatureExcursionRecorded:
 class ProductQuarantined:
     """The product is held until an assessment lifts the quarantine."""
 
-    reason: str
+    reason: FreeText
 
 
 @dataclass(frozen=True)
 class QuarantineLifted:
     """An assessment found the product usable."""
 
-    reason: str
+    reason: FreeText
     assessment_ref: str
 
 
@@ -88,21 +88,21 @@ class IdentityMismatchRecorded:
 class MismatchResolved:
     """The cause of an identity mismatch was found and the suspension lifted."""
 
-    resolution: str
+    resolution: FreeText
 
 
 @dataclass(frozen=True)
 class ReceiptRejected:
     """The receiving site refused the product."""
 
-    reason: str
+    reason: FreeText
 
 
 @dataclass(frozen=True)
 class ProductDestroyed:
     """The product was destroyed, following the waste rules for its origin."""
 
-    reason: str
+    reason: FreeText
     method: str
     waste_stream: WasteStream
 
@@ -112,7 +112,7 @@ class ProductReturned:
     """The product was sent back (to the manufacturer, usually) and leaves this ledger's custody."""
 
     to_site: str
-    reason: str
+    reason: FreeText
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class RecallNotified:
     """The manufacturer recalled the product or its batch."""
 
     recall_ref: str
-    reason: str
+    reason: FreeText
     batch_id: IdText | None = None
 
 
@@ -129,7 +129,7 @@ class EventCorrected:
     """A correction to an earlier event, which stays as it was (Annex 11 §9)."""
 
     corrects_version: Annotated[int, Bounds(low=1)]
-    reason: str
+    reason: FreeText
     corrections: Annotated[dict[str, Any], NON_EMPTY]
 
 
@@ -137,4 +137,4 @@ class EventCorrected:
 class AnnotationAdded:
     """A free-text note on the product's record."""
 
-    text: str
+    text: FreeText

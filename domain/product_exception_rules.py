@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain import product_exception_events as ex
-from domain.errors import InvalidInput, OutOfOrder
+from domain.errors import InvalidInput, OutOfOrder, ResolverIsReporter
 from domain.events import NewEvent
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
@@ -53,9 +53,20 @@ def lift_quarantine(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
 
 
 def resolve_mismatch(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """A suspension is lifted only once the identity mismatch is explained."""
+    """A suspension is lifted only once the identity mismatch is explained, by someone else than who scanned it.
+
+    The person whose scan mismatched may be the one who misread, or the one under
+    pressure to proceed: a second pair of eyes must find the cause.
+    """
     if not product.suspended:
         raise OutOfOrder("cannot resolve a mismatch: the product is not suspended for one", rule="not_suspended")
+    reporter = product.mismatch_reporters.get(cmd.ctx.actor.user_id)
+    if reporter is not None:
+        raise ResolverIsReporter(
+            f"{reporter} recorded this near miss (the scan that mismatched) and cannot also resolve it; "
+            "another physician, pharmacist or QP records MismatchResolved",
+            field="user",
+        )
     return [cmd.record()]
 
 

@@ -1,7 +1,9 @@
-"""Where the product meets its patient's pathway: the gates of collection and infusion, and what follows infusion.
+"""Where the product meets its patient's pathway: the gates of enrolment, collection and infusion, and follow-up.
 
-Collection and infusion check the pathway (eligible RCP, the pair's two signatures,
-consent not withdrawn), the site's accreditation for the activity that day and, for a
+Enrolment needs the pathway (or a site's pathway-managed-elsewhere setting), a current
+eligible RCP decision and the pair's co-signed decision naming this product; collection
+and infusion check the pathway again (eligible RCP, the pair's two signatures, consent
+not withdrawn), the site's accreditation for the activity that day and, for a
 CAR-T infusion, lymphodepletion inside the product's window unless a physician overrode
 it in writing. Infusion then generates the follow-up schedule that visits are recorded against.
 """
@@ -12,35 +14,88 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain import product_events as ev
-from domain.errors import OutOfOrder
+from domain.errors import OutOfOrder, RuleViolation
 from domain.events import NewEvent
 from domain.follow_up import FOLLOW_UP_SCHEDULED, check_grade, check_visit, schedule_for
-from domain.pathway_gates import check_lymphodepletion, check_site_accredited, check_treatment_allowed, find_pathway
+from domain.pathway import PatientPathway
+from domain.pathway_exemption import PATHWAY_MANAGED_ELSEWHERE_APPLIED, PathwayManagedElsewhereApplied
+from domain.pathway_gates import (
+    check_lymphodepletion,
+    check_rcp_current,
+    check_registered_physician,
+    check_treatment_allowed,
+    require_pathway,
+)
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import for_product
 from domain.site import Activity
+from domain.site_gates import check_site_accredited, registered_site
 from domain.spec import Command, Decider
 
 
+def check_enrolment_gates(cmd: Command, payload: ev.ProductEnrolled) -> list[NewEvent]:
+    """A registered physician treats; the patient's pathway allows treatment and its decision names this product.
+
+    Without a pathway, only a collection site whose signed setting says the pathway is kept
+    elsewhere lets the product in, and the product then records that setting.
+    """
+    check_registered_physician(cmd.load, payload.treating_physician, "payload.treating_physician")
+    site = registered_site(cmd.load, payload.collection_site, "payload.collection_site")
+    pathway = require_pathway(
+        cmd.load, payload.patient_pseudonym, "ProductEnrolled", exempt_by=site.pathway_managed_elsewhere
+    )
+    if pathway is None:
+        assert site.pathway_managed_elsewhere is not None
+        applied = PathwayManagedElsewhereApplied(site.code, site.pathway_managed_elsewhere)
+        return [cmd.derive(PATHWAY_MANAGED_ELSEWHERE_APPLIED, cmd.aggregate_id, applied)]
+    check_treatment_allowed(pathway, "ProductEnrolled")
+    check_rcp_current(pathway, cmd.occurred_at, cmd.policy.rcp_decision_valid_days, "ProductEnrolled", "occurred_at")
+    check_matches_decision(pathway, payload)
+    return []
+
+
+def check_matches_decision(pathway: PatientPathway, payload: ev.ProductEnrolled) -> None:
+    """The product enrolled is the one the pair decided on, for the disease the patient was selected for."""
+    proposal = pathway.proposal
+    assert proposal is not None  # check_treatment_allowed made sure it is co-signed
+    decided = (
+        ("payload.product_kind", payload.product_kind.value, proposal.therapy),
+        ("payload.product_code", payload.product_code, proposal.product_code),
+        ("payload.indication", payload.indication.value, pathway.diagnosis),
+    )
+    for field, enrolled, expected in decided:
+        if enrolled != expected:
+            raise RuleViolation(
+                f"{field} {enrolled!r} is not what patient {pathway.pseudonym}'s co-signed treatment decision "
+                f"names ({expected!r}); enrol the decided product, or have the pair decide again",
+                field=field,
+                rule="enrolment_does_not_match_decision",
+            )
+
+
+def _pathway_of(product: TherapyProduct, cmd: Command, step: str) -> PatientPathway | None:
+    """The product's pathway, required unless its enrolment recorded a site's pathway-managed-elsewhere setting."""
+    exempt_by = product.pathway_managed_elsewhere
+    return require_pathway(cmd.load, product.patient_pseudonym, step, exempt_by=exempt_by)
+
+
 def check_collection_gates(product: TherapyProduct, cmd: Command, site: str, started: datetime) -> None:
-    """With a pathway: treatment allowed and the collection site accredited for collection that day."""
-    pathway = find_pathway(cmd.load, product.patient_pseudonym)
+    """Treatment allowed on a decision still current, and the collection site accredited for collection that day."""
+    pathway = _pathway_of(product, cmd, "ApheresisCollected")
     if pathway is not None:
         check_treatment_allowed(pathway, "ApheresisCollected")
-    check_site_accredited(
-        cmd.load, site, Activity.COLLECTION, started, required=pathway is not None, field="payload.site"
-    )
+        days = cmd.policy.rcp_decision_valid_days
+        check_rcp_current(pathway, started, days, "ApheresisCollected", "payload.started_at")
+    check_site_accredited(cmd.load, site, Activity.COLLECTION, started, field="payload.site")
 
 
 def check_infusion_gates(product: TherapyProduct, cmd: Command, site: str, started: datetime) -> None:
-    """With a pathway: treatment allowed, an accredited infusion site and, for CAR-T, lymphodepletion."""
-    pathway = find_pathway(cmd.load, product.patient_pseudonym)
+    """Treatment allowed, an accredited infusion site and, for CAR-T, lymphodepletion."""
+    pathway = _pathway_of(product, cmd, "Infused")
     if pathway is not None:
         check_treatment_allowed(pathway, "Infused")
-    check_site_accredited(
-        cmd.load, site, Activity.INFUSION, started, required=pathway is not None, field="payload.site"
-    )
+    check_site_accredited(cmd.load, site, Activity.INFUSION, started, field="payload.site")
     if pathway is None or product.product_kind != ev.ProductKind.CAR_T or product.lymphodepletion_override:
         return
     window = cmd.catalogue.get(product.product_code).lymphodepletion_days

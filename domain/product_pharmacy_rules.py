@@ -6,20 +6,37 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from domain import product_events as ev
-from domain.errors import InvalidInput, OutOfOrder, RuleViolation, TimeRuleViolation
+from domain.bedside_identity import WristbandScan
+from domain.bedside_rules import (
+    check_bag_label,
+    check_checks_cover_infusion,
+    check_first_check_fresh,
+    check_round_open,
+    check_wristband,
+    wristband_scan,
+)
+from domain.errors import OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent
+from domain.ln2_position import free, occupy
 from domain.payloads import parse_time
+from domain.product import Location, TherapyProduct
 from domain.product import ProductState as S
-from domain.product import TherapyProduct
+from domain.product_bags import check_infused_bags, check_thawed_bag
 from domain.product_checks import check_identity, check_interval, check_not_on_hold, check_state, for_product
 from domain.product_pathway_rules import check_infusion_gates, follow_up_schedule
+from domain.product_transport import check_at_product_site
 from domain.spec import Command, Decider
 
 
 def store(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """A received product goes into LN2 (or moves within it) only at or below its storage limit."""
+    """A received product goes into a free LN2 position (or moves within the pharmacy) at or below its limit.
+
+    Moving frees the old position in the same transaction; the position and site checks
+    live in ``ln2_position`` and ``product_transport``.
+    """
     payload: ev.StoredInLN2 = cmd.payload
     check_state(product, (S.RECEIVED_AT_PHARMACY, S.STORED), "StoredInLN2")
+    check_at_product_site(product, payload.site, "StoredInLN2", "payload.site")
     limit = cmd.catalogue.get(product.product_code).storage_max_c
     if limit is not None and payload.temperature_c > limit:
         raise RuleViolation(
@@ -28,7 +45,8 @@ def store(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
             field="payload.temperature_c",
             rule="storage_temperature_above_limit",
         )
-    return [cmd.record()]
+    place = Location(payload.site, payload.tank, payload.rack, payload.box, payload.position)
+    return [cmd.record(), *occupy(cmd, product, place)]
 
 
 def dispense(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
@@ -46,20 +64,23 @@ def dispense(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     check_not_on_hold(product, "Dispensed")
     check_identity(cmd, product, "Dispensed", "payload.scanned_coi", payload.scanned_coi)
     check_identity(cmd, product, "Dispensed", "payload.scanned_patient", payload.scanned_patient)
-    return [cmd.record()]
+    return [cmd.record(), *free(cmd, product)]
 
 
 def thaw(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """A dispensed bag of this product is thawed; its completion starts the infusion window."""
+    """A dispensed bag of this product is thawed; the first completion starts the infusion window.
+
+    Several bags may be thawed one after the other, before the bedside checks; each thaw
+    names its bag when the lot has several, so every bag can be accounted for.
+    """
     payload: ev.Thawed = cmd.payload
-    check_state(product, (S.DISPENSED,), "Thawed")
-    check_not_on_hold(product, "Thawed")
-    if payload.bag_id is not None and product.bags and payload.bag_id not in product.bags:
-        raise InvalidInput(
-            f"payload.bag_id {payload.bag_id} is not a bag of lot {product.lot} ({', '.join(product.bags)})",
-            field="payload.bag_id",
-            rule="unknown_bag",
+    check_state(product, (S.DISPENSED, S.THAWED), "Thawed")
+    if product.state == S.THAWED and product.bedside_performed is not None:
+        raise OutOfOrder(
+            "cannot record Thawed: the bedside check has started on the bags already thawed", rule="wrong_state"
         )
+    check_not_on_hold(product, "Thawed")
+    check_thawed_bag(product, payload.bag_id)
     check_interval(
         parse_time(payload.started_at),
         parse_time(payload.completed_at),
@@ -71,24 +92,36 @@ def thaw(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
 
 
 def perform_bedside_check(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """The first of two independent checks of wristband against label, on a thawed product."""
+    """The first of two independent checks of labels and wristband, on a thawed product (again once lapsed)."""
     payload: ev.BedsideCheck = cmd.payload
-    check_state(product, (S.THAWED,), "BedsideCheckPerformed")
+    scan = wristband_scan(payload)
+    check_state(product, (S.THAWED, S.BEDSIDE_VERIFIED), "BedsideCheckPerformed")
     check_not_on_hold(product, "BedsideCheckPerformed")
-    if product.bedside_performed is not None:
-        raise OutOfOrder(
-            f"the first bedside check was already performed by {product.bedside_performed.name}; "
-            "a second person records BedsideCheckWitnessed",
-            rule="bedside_check_already_performed",
+    check_round_open(cmd, product)
+    return [_checked(cmd, product, "BedsideCheckPerformed", payload, scan)]
+
+
+def _checked(
+    cmd: Command, product: TherapyProduct, step: str, payload: ev.BedsideCheck, scan: WristbandScan
+) -> NewEvent:
+    """The three scans of one bedside check, then what the ledger keeps of it (never the wristband)."""
+    check_identity(cmd, product, step, "payload.scanned_coi", payload.scanned_coi)
+    check_bag_label(cmd, product, step, payload.scanned_bag_id)
+    version = check_wristband(cmd, product, step, scan)
+    return cmd.record(
+        ev.BedsideCheckRecorded(
+            scanned_coi=payload.scanned_coi,
+            scanned_bag_id=payload.scanned_bag_id,
+            wristband_matched=True,
+            identity_version=version,
         )
-    check_identity(cmd, product, "BedsideCheckPerformed", "payload.scanned_coi", payload.scanned_coi)
-    check_identity(cmd, product, "BedsideCheckPerformed", "payload.scanned_patient", payload.scanned_patient)
-    return [cmd.record()]
+    )
 
 
 def witness_bedside_check(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """The second check is made by someone else than the first, after it."""
+    """The second check is made by someone else than the first, after it, while the first is still valid."""
     payload: ev.BedsideCheck = cmd.payload
+    scan = wristband_scan(payload)
     check_state(product, (S.THAWED,), "BedsideCheckWitnessed")
     check_not_on_hold(product, "BedsideCheckWitnessed")
     first = product.bedside_performed
@@ -103,9 +136,8 @@ def witness_bedside_check(product: TherapyProduct, cmd: Command) -> list[NewEven
             "cannot also witness it",
             rule="two_distinct_users",
         )
-    check_identity(cmd, product, "BedsideCheckWitnessed", "payload.scanned_coi", payload.scanned_coi)
-    check_identity(cmd, product, "BedsideCheckWitnessed", "payload.scanned_patient", payload.scanned_patient)
-    return [cmd.record()]
+    check_first_check_fresh(cmd, first, "BedsideCheckWitnessed")
+    return [_checked(cmd, product, "BedsideCheckWitnessed", payload, scan)]
 
 
 def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
@@ -115,14 +147,9 @@ def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     check_not_on_hold(product, "Infused")
     started, ended = parse_time(payload.started_at), parse_time(payload.ended_at)
     check_interval(started, ended, cmd.occurred_at, "payload.started_at", "payload.ended_at")
-    unknown = [bag for bag in payload.bag_ids if product.bags and bag not in product.bags]
-    if unknown:
-        raise InvalidInput(
-            f"payload.bag_ids {', '.join(unknown)} not in lot {product.lot} ({', '.join(product.bags)})",
-            field="payload.bag_ids",
-            rule="unknown_bag",
-        )
+    check_infused_bags(product, payload.bag_ids)
     _check_thaw_window(product, cmd, started)
+    check_checks_cover_infusion(cmd, product, started)
     site = payload.site or (product.location.site if product.location else "")
     check_infusion_gates(product, cmd, site, started)
     return [cmd.record(), follow_up_schedule(product, cmd, started)]

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain import product_events as ev
 from domain.batch import DOSE_ALLOCATED, BankBatch, DoseAllocated, check_dose_available
+from domain.donation import DinUse, assign_din
 from domain.errors import InvalidInput, NotFound, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent, Role
 from domain.identifiers import parse_coi, product_id_for
@@ -15,12 +16,13 @@ from domain.payloads import parse_time
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import check_interval, check_not_on_hold, check_state, for_product
-from domain.product_pathway_rules import check_collection_gates
+from domain.product_pathway_rules import check_collection_gates, check_enrolment_gates
+from domain.product_transport import check_at_product_site
 from domain.spec import Command, Decider
 
 
 def enrol(cmd: Command) -> list[NewEvent]:
-    """A product is opened under its COI's own id, for a catalogued product of the declared kind."""
+    """A product is opened under its COI's own id, for a catalogued product of the declared kind, on its pathway."""
     payload: ev.ProductEnrolled = cmd.payload
     expected_id = product_id_for(parse_coi(payload.coi))
     if cmd.aggregate_id != expected_id:
@@ -45,8 +47,10 @@ def enrol(cmd: Command) -> list[NewEvent]:
                     field=f"payload.{name}",
                     rule="not_for_car_t",
                 )
-        return [cmd.record()]
-    return [cmd.record(), _allocate_dose(cmd, payload)]
+    covered = check_enrolment_gates(cmd, payload)
+    if payload.product_kind == ev.ProductKind.CAR_T:
+        return [cmd.record(), *covered]
+    return [cmd.record(), _allocate_dose(cmd, payload), *covered]
 
 
 def _allocate_dose(cmd: Command, payload: ev.ProductEnrolled) -> NewEvent:
@@ -73,12 +77,13 @@ def collect_apheresis(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     started = parse_time(payload.started_at)
     check_interval(started, parse_time(payload.ended_at), cmd.occurred_at, "payload.started_at", "payload.ended_at")
     check_collection_gates(product, cmd, payload.site, started)
-    return [cmd.record()]
+    return [cmd.record(), assign_din(cmd, payload.din, DinUse.APHERESIS, product.id, "payload.din")]
 
 
 def start_manufacturing(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     """Manufacture starts from a received apheresis no older than the catalogue allows."""
     check_state(product, (S.RECEIVED_AT_MANUFACTURER,), "ManufacturingStarted")
+    check_at_product_site(product, cmd.payload.site, "ManufacturingStarted", "payload.site")
     collection = product.latest_collection
     max_age = cmd.catalogue.get(product.product_code).collection_max_age_days
     if collection is not None and cmd.occurred_at - collection.ended_at > timedelta(days=max_age):

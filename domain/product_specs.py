@@ -137,14 +137,15 @@ BEDSIDE_CHECK_PERFORMED = _spec(
     ev.BedsideCheck,
     (M.PERFORMED,),
     _BEDSIDE,
-    "First of the two independent bedside checks of the wristband against the bag label.",
+    "First of the two independent bedside checks: the COI and bag labels against the product, the wristband "
+    "(hospital number, birth date) against the patient's sealed identity, which is never recorded.",
 )
 BEDSIDE_CHECK_WITNESSED = _spec(
     "BedsideCheckWitnessed",
     ev.BedsideCheck,
     (M.WITNESSED,),
     _BEDSIDE,
-    "Second, independent bedside check by another qualified person.",
+    "Second, independent bedside check by another qualified person, within the validity window of the first.",
 )
 INFUSED = _spec(
     "Infused",

@@ -48,6 +48,23 @@ def check_shippable(product: TherapyProduct, leg: ev.Leg, temperature_class: Tem
         )
 
 
+def check_at_product_site(product: TherapyProduct, site: str, step: str, field: str) -> None:
+    """A product changes site only through a shipment: a step elsewhere than where it is would hide a move.
+
+    The product's site is where its last custody step left it (collection, receipt of a
+    shipment, storage); a step naming another site is refused, so the way around is the
+    shipment that really carries the product there.
+    """
+    here = product.location.site if product.location is not None else None
+    if here is not None and site != here:
+        raise RuleViolation(
+            f"{field} {site!r} is not where the product is ({here!r}): cannot record {step} there; a product "
+            "changes site only through a shipment (ShipmentDispatched, then ShipmentReceived)",
+            field=field,
+            rule="site_change_without_shipment",
+        )
+
+
 def receipt_events(
     cmd: Command, product: TherapyProduct, shipment: Shipment, unit: ReceivedUnit, field: str
 ) -> list[NewEvent]:

@@ -11,6 +11,7 @@ default meaning.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -24,10 +25,12 @@ from domain import (
     product_rules,
     shipment_rules,
     site_rules,
+    step_gates,
     trial_rules,
 )
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
+from domain.donation import DONATION_SPECS, Donation
 from domain.errors import (
     InvalidInput,
     NotFound,
@@ -38,6 +41,7 @@ from domain.errors import (
 )
 from domain.events import Context, Meaning, NewEvent
 from domain.follow_up import FOLLOW_UP_SPECS
+from domain.ln2_position import LN2_POSITION_SPECS, Ln2Position
 from domain.pathway import PATHWAY_SPECS, PatientPathway
 from domain.payloads import parse_payload
 from domain.product import TherapyProduct
@@ -58,13 +62,15 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *PATHWAY_SPECS,
             *SITE_SPECS,
             *TRIAL_SPECS,
+            *DONATION_SPECS,
+            *LN2_POSITION_SPECS,
         )
     }
 )
 """Every event type the domain knows, by name."""
 
 AGGREGATE_CLASSES: Mapping[str, type[Aggregate]] = MappingProxyType(
-    {cls.kind: cls for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial)}
+    {cls.kind: cls for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial, Donation, Ln2Position)}
 )
 """The class that replays each kind of aggregate."""
 
@@ -93,6 +99,7 @@ def decide(
     current = _load_target(spec, aggregate_id, load)
     _check_after_previous_step(current, ctx)
     command = Command(spec, aggregate_id, parsed, ctx, load, current, meaning)
+    step_gates.check_step(command)
     events = _DECIDERS[spec.name](command)
     _check_derived_after_previous_steps(events, aggregate_id, ctx, load)
     return events
@@ -143,6 +150,11 @@ def _check_role(spec: EventSpec, ctx: Context) -> None:
         )
 
 
+# Ten years: past any retrospective entry a unit makes, and far enough from year 1 that no window computed
+# from a step's time can leave the calendar.
+MAX_BACKDATING = timedelta(days=3653)
+
+
 def _check_occurred_at(ctx: Context) -> None:
     """A step's time carries its offset and is not in the future."""
     if ctx.occurred_at.tzinfo is None or ctx.occurred_at.utcoffset() is None:
@@ -150,6 +162,13 @@ def _check_occurred_at(ctx: Context) -> None:
             f"occurred_at {ctx.occurred_at.isoformat()} has no time zone offset",
             field="occurred_at",
             rule="timezone_required",
+        )
+    if ctx.occurred_at < ctx.now - MAX_BACKDATING:
+        raise TimeRuleViolation(
+            f"occurred_at {ctx.occurred_at.isoformat()} is more than {MAX_BACKDATING.days} days before now: "
+            "a step is recorded while its traces are fresh, not decades later",
+            field="occurred_at",
+            rule="occurred_too_long_ago",
         )
     if ctx.occurred_at > ctx.now:
         raise TimeRuleViolation(

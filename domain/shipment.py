@@ -56,6 +56,13 @@ class ShipmentHandedOver:
 
 
 @dataclass(frozen=True)
+class ShipmentHandOverAccepted:
+    """The party named by the last hand-over took the shipper, and saw its seal in this condition."""
+
+    seal_intact: bool
+
+
+@dataclass(frozen=True)
 class ReceivedUnit:
     """One product found in the shipper, its label scanned and its bag inspected."""
 
@@ -96,6 +103,14 @@ SHIPMENT_HANDED_OVER = EventSpec(
     _SENDERS,
     "Custody of the shipper passed from one party to another, with the seal's condition.",
 )
+SHIPMENT_HANDOVER_ACCEPTED = EventSpec(
+    "ShipmentHandOverAccepted",
+    KIND,
+    ShipmentHandOverAccepted,
+    (M.RECEIVED,),
+    _SENDERS,
+    "The party a hand-over names took the shipper and becomes its custodian; a person accepts in person.",
+)
 SHIPMENT_RECEIVED = EventSpec(
     "ShipmentReceived",
     KIND,
@@ -104,7 +119,7 @@ SHIPMENT_RECEIVED = EventSpec(
     frozenset({R.PHARMACIST, R.QP}),
     "The shipper was received and opened; each product's label, bag, seal and temperature record were checked.",
 )
-SHIPMENT_SPECS = (SHIPMENT_DISPATCHED, SHIPMENT_HANDED_OVER, SHIPMENT_RECEIVED)
+SHIPMENT_SPECS = (SHIPMENT_DISPATCHED, SHIPMENT_HANDED_OVER, SHIPMENT_HANDOVER_ACCEPTED, SHIPMENT_RECEIVED)
 
 
 class Shipment(Aggregate):
@@ -121,6 +136,7 @@ class Shipment(Aggregate):
         self.temperature_class = ""
         self.data_logger_id = ""
         self.custodian = ""
+        self.handing_over_to: str | None = None
         self.seal_intact = True
         self.received = False
 
@@ -133,12 +149,20 @@ class Shipment(Aggregate):
         self.custodian = p["courier"]
 
     def when_ShipmentHandedOver(self, record: EventRecord) -> None:
-        """Custody passes to the next party; a broken seal is remembered."""
-        self.custodian = record.payload["to_party"]
+        """The giver offered the shipper to the next party, who becomes custodian on accepting it."""
+        self.handing_over_to = record.payload["to_party"]
+        self.seal_intact = self.seal_intact and bool(record.payload["seal_intact"])
+
+    def when_ShipmentHandOverAccepted(self, record: EventRecord) -> None:
+        """Custody passes to the party the hand-over named; a broken seal is remembered."""
+        if self.handing_over_to is not None:
+            self.custodian = self.handing_over_to
+        self.handing_over_to = None
         self.seal_intact = self.seal_intact and bool(record.payload["seal_intact"])
 
     def when_ShipmentReceived(self, record: EventRecord) -> None:
         """The journey ends at the destination."""
         self.custodian = record.payload["site"]
+        self.handing_over_to = None
         self.seal_intact = self.seal_intact and bool(record.payload["seal_intact"])
         self.received = True

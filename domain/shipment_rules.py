@@ -12,6 +12,7 @@ from domain.product_events import Leg, ProductShipped
 from domain.product_specs import PRODUCT_SHIPPED
 from domain.product_transport import check_shippable, receipt_events
 from domain.shipment import Shipment, ShipmentDispatched, ShipmentReceived
+from domain.shipment_handover import accept_hand_over, check_no_pending_handover, hand_over
 from domain.spec import Command, Decider
 
 
@@ -35,19 +36,12 @@ def dispatch(cmd: Command) -> list[NewEvent]:
     return events
 
 
-def hand_over(cmd: Command) -> list[NewEvent]:
-    """Hand-offs happen on the way, before the shipper is opened."""
-    shipment = _shipment(cmd)
-    if shipment.received:
-        raise OutOfOrder("the shipment has already been received", rule="already_received")
-    return [cmd.record()]
-
-
 def receive(cmd: Command) -> list[NewEvent]:
     """A shipment is received once, at its destination, data logger read, every product accounted for."""
     shipment = _shipment(cmd)
     payload: ShipmentReceived = cmd.payload
     _check_receipt(shipment, payload)
+    check_no_pending_handover(shipment, cmd, "ShipmentReceived")
     events = [cmd.record()]
     for index, unit in enumerate(payload.received_units):
         field = f"payload.received_units[{index}]"
@@ -118,5 +112,6 @@ def _check_units_accounted(shipment: Shipment, payload: ShipmentReceived) -> Non
 DECIDERS: Mapping[str, Decider] = {
     "ShipmentDispatched": dispatch,
     "ShipmentHandedOver": hand_over,
+    "ShipmentHandOverAccepted": accept_hand_over,
     "ShipmentReceived": receive,
 }

@@ -19,7 +19,7 @@ from domain.aggregate import Aggregate
 from domain.events import EventRecord
 from domain.events import Meaning as M
 from domain.events import Role as R
-from domain.payloads import NON_EMPTY, DateText, parse_date
+from domain.payloads import NON_EMPTY, DateText, FreeText, parse_date
 from domain.spec import EventSpec
 
 KIND = "site"
@@ -32,10 +32,12 @@ def site_id_for(code: str) -> UUID:
 
 
 class Accreditor(StrEnum):
-    """Who accredits cell-therapy centres."""
+    """Who accredits cell-therapy centres, or authorises a pharmacy to store their products."""
 
     JACIE = "jacie"
     SFGM_TC = "sfgm_tc"
+    ARS = "ars"
+    """The regional health agency's authorisation of a hospital pharmacy (PUI) to hold cell-therapy products."""
 
 
 class Activity(StrEnum):
@@ -43,6 +45,7 @@ class Activity(StrEnum):
 
     COLLECTION = "collection"
     PROCESSING = "processing"
+    STORAGE = "storage"
     INFUSION = "infusion"
 
 
@@ -72,7 +75,21 @@ class AccreditationWithdrawn:
 
     reference: str
     effective_on: DateText
-    reason: str
+    reason: FreeText
+
+
+@dataclass(frozen=True)
+class PathwayManagedElsewhereDeclared:
+    """The site's patients follow a care pathway recorded outside this ledger (e.g. another hospital's RCP)."""
+
+    reason: FreeText
+
+
+@dataclass(frozen=True)
+class PathwayManagedElsewhereRevoked:
+    """The site's products again need a pathway in this ledger."""
+
+    reason: FreeText
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,7 @@ class Site(Aggregate):
         self.code = ""
         self.name = ""
         self.accreditations: dict[str, Accreditation] = {}
+        self.pathway_managed_elsewhere: str | None = None
 
     def covers(self, activity: Activity, day: date) -> bool:
         """True when any accreditation covers the activity on that day."""
@@ -121,6 +139,14 @@ class Site(Aggregate):
             parse_date(p["valid_from"]),
             parse_date(p["valid_until"]),
         )
+
+    def when_PathwayManagedElsewhereDeclared(self, record: EventRecord) -> None:
+        """Products enrolled for this site from now on may go without a pathway in this ledger."""
+        self.pathway_managed_elsewhere = record.payload["reason"]
+
+    def when_PathwayManagedElsewhereRevoked(self, record: EventRecord) -> None:
+        """The setting ends: new enrolments for this site need a pathway again."""
+        self.pathway_managed_elsewhere = None
 
     def when_AccreditationWithdrawn(self, record: EventRecord) -> None:
         """The accreditation ends on the day given."""
@@ -150,7 +176,8 @@ SITE_SPECS: tuple[EventSpec, ...] = (
         AccreditationGranted,
         (M.APPROVED, M.RECORDED),
         _REGISTRARS,
-        "Records a JACIE or SFGM-TC accreditation: what it covers (collection, processing, infusion) and until when.",
+        "Records a JACIE or SFGM-TC accreditation, or an ARS authorisation: what it covers (collection, processing, "
+        "storage, infusion) and until when.",
     ),
     EventSpec(
         "AccreditationWithdrawn",
@@ -159,5 +186,22 @@ SITE_SPECS: tuple[EventSpec, ...] = (
         (M.APPROVED, M.RECORDED),
         _REGISTRARS,
         "Ends an accreditation from a given day (suspension or withdrawal).",
+    ),
+    EventSpec(
+        "PathwayManagedElsewhereDeclared",
+        KIND,
+        PathwayManagedElsewhereDeclared,
+        (M.APPROVED, M.RECORDED),
+        _REGISTRARS,
+        "Declares, with a reason, that the site's patients follow a care pathway kept outside this ledger: products "
+        "enrolled for the site (their collection site) then need no pathway here, and say so.",
+    ),
+    EventSpec(
+        "PathwayManagedElsewhereRevoked",
+        KIND,
+        PathwayManagedElsewhereRevoked,
+        (M.APPROVED, M.RECORDED),
+        _REGISTRARS,
+        "Ends that setting: products enrolled for the site from then on need their patient's pathway in this ledger.",
     ),
 )

@@ -63,8 +63,32 @@ def withdraw_accreditation(cmd: Command) -> list[NewEvent]:
     return [cmd.record()]
 
 
+def declare_pathway_managed_elsewhere(cmd: Command) -> list[NewEvent]:
+    """The setting is declared once; declaring it again would hide that it was already in force."""
+    site = _site(cmd)
+    if site.pathway_managed_elsewhere is not None:
+        raise OutOfOrder(
+            f"{site.code}'s pathway is already declared managed elsewhere ({site.pathway_managed_elsewhere})",
+            rule="pathway_setting_already_declared",
+        )
+    return [cmd.record()]
+
+
+def revoke_pathway_managed_elsewhere(cmd: Command) -> list[NewEvent]:
+    """Only a setting in force can be revoked."""
+    site = _site(cmd)
+    if site.pathway_managed_elsewhere is None:
+        raise OutOfOrder(
+            f"{site.code} has no pathway-managed-elsewhere setting in force to revoke",
+            rule="pathway_setting_not_declared",
+        )
+    return [cmd.record()]
+
+
 DECIDERS: Mapping[str, Decider] = {
     "SiteRegistered": register_site,
     "AccreditationGranted": grant_accreditation,
     "AccreditationWithdrawn": withdraw_accreditation,
+    "PathwayManagedElsewhereDeclared": declare_pathway_managed_elsewhere,
+    "PathwayManagedElsewhereRevoked": revoke_pathway_managed_elsewhere,
 }

@@ -1,60 +1,91 @@
-"""Exporting a product bundle: one product's signed history, proven inside a signed checkpoint.
+"""Exporting a product bundle: one product's complete signed history, proven inside a signed checkpoint.
 
 A bundle carries the product's stored envelopes, the staff events that register
 every signer's key back to the ledger's genesis, an RFC 9162 inclusion proof of
-each of those events in a checkpoint, and that checkpoint note. ``verify_bundle``
-needs nothing else — no database, no network — and the format is documented in
-docs/bundle-format.md so that anyone can write their own verifier.
+each of those events in a checkpoint, that checkpoint note, and — the checkpoint's
+last leaf being the ledger's signed commitment of every aggregate's head — the
+proofs that the product's head and each key-history aggregate's head are the last
+events the bundle holds. ``verify_bundle`` needs nothing else — no database, no
+network — and the format is documented in docs/bundle-format.md so that anyone can
+write their own verifier.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 from domain.staff import STAFF_EVENT_TYPES
 from ledger.bundle_verify import BUNDLE_FORMAT
-from ledger.merkle import inclusion_proof
-from ledger.merkle_log import MerkleFollower, checkpoint, stored_leaves
+from ledger.head_map import AggregateHead, HeadMap, entry_hash
+from ledger.merkle import inclusion_proof, leaf_hash, root
+from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.service import CustodyLedger
+from ledger.store import EventStore, StoredRow
+from ledger.verifier import stored_bytes
+
+BATCH = 2000
 
 
-def _entry(row_id: int, state: bytes, leaf_index: int, leaves: list[bytes], size: int) -> dict[str, Any]:
-    return {
-        "position": row_id,
-        "leaf_index": leaf_index,
-        "stored": state.decode("utf-8"),
-        "proof": [base64.b64encode(node).decode() for node in inclusion_proof(leaves, leaf_index, size)],
-    }
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _log_rows(store: EventStore, count: int) -> Iterator[StoredRow]:
+    """The first ``count`` stored rows in log order (the leaves of a tree of that size)."""
+    position, seen = 1, 0
+    while seen < count and (rows := store.raw_rows(position, BATCH)):
+        yield from rows[: count - seen]
+        seen += len(rows)
+        position = rows[-1].id + 1
 
 
 def export_bundle(ledger: CustodyLedger, product_id: UUID) -> dict[str, Any]:
-    """Sign a fresh checkpoint if needed and bundle the product's proven history."""
+    """Sign a fresh checkpoint if needed and bundle the product's proven, complete history."""
     made = checkpoint(ledger)
-    MerkleFollower(ledger.store).catch_up()
-    leaves = stored_leaves(ledger.store)[: made.size]
-    with ledger.store.side_transaction() as cursor:
-        cursor.execute("SELECT position, leaf_index FROM merkle_leaves WHERE leaf_index < %s", (made.size,))
-        index_of = {int(row["position"]): int(row["leaf_index"]) for row in cursor.fetchall()}
-    product_rows = [row for row in ledger.store.stored_history(product_id)]
-    if not product_rows:
+    rows = list(_log_rows(ledger.store, made.size))
+    entries = [entry_hash(stored_bytes(row.state)) for row in rows]
+    leaves = [leaf_hash(entry) for entry in entries]
+    if len(leaves) != made.size or root(leaves) != made.root:
+        raise InconsistentLog(f"the stored rows no longer hash to the checkpoint of {made.size}: run `custody verify`")
+    product = str(product_id)
+    heads: dict[str, AggregateHead] = {}
+    for row, digest in zip(rows[:-1], entries[:-1], strict=True):
+        aggregate = str(UUID(str(row.originator_id)))
+        heads[aggregate] = AggregateHead(aggregate, row.originator_version, digest)
+    head_map = HeadMap(heads.values())
+    commitment = json.loads(stored_bytes(rows[-1].state))["body"]["payload"]
+    if commitment.get("map_root") != _b64(head_map.root):
+        raise InconsistentLog("the checkpoint's last leaf is not a true commitment of the heads: run `custody verify`")
+
+    def entry(index: int) -> dict[str, Any]:
+        return {
+            "leaf_index": index,
+            "stored": stored_bytes(rows[index].state).decode("utf-8"),
+            "proof": [_b64(node) for node in inclusion_proof(leaves, index, made.size)],
+        }
+
+    def map_proof(aggregate: str) -> dict[str, Any]:
+        index, path = head_map.proof(aggregate)
+        return {"index": index, "proof": [_b64(node) for node in path]}
+
+    key_indexes = [index for index, row in enumerate(rows) if row.topic in STAFF_EVENT_TYPES]
+    key_aggregates = sorted({str(UUID(str(rows[index].originator_id))) for index in key_indexes})
+    product_indexes = [index for index, row in enumerate(rows) if str(UUID(str(row.originator_id))) == product]
+    if not product_indexes:
         raise LookupError(f"no events for {product_id}")
-    staff = [row for row in ledger.store.scan(topics=STAFF_EVENT_TYPES) if row.id in index_of]
-    positions = {(str(row.originator_id), row.originator_version): row.id for row in ledger.store.scan()}
-
-    def position_of(row: Any) -> int:
-        return positions[(str(row.originator_id), row.originator_version)]
-
     return {
         "format": BUNDLE_FORMAT,
         "ledger_id": ledger.meta.ledger_id(),
-        "product_id": str(product_id),
+        "product_id": product,
         "checkpoint": made.note,
-        "key_events": [_entry(row.id, bytes(row.state), index_of[row.id], leaves, made.size) for row in staff],
-        "events": [
-            _entry(position_of(row), bytes(row.state), index_of[position_of(row)], leaves, made.size)
-            for row in product_rows
-            if position_of(row) in index_of
-        ],
+        "key_events": [entry(index) for index in key_indexes],
+        "events": [entry(index) for index in product_indexes],
+        "heads": {
+            "commitment": entry(made.size - 1),
+            "proofs": {aggregate: map_proof(aggregate) for aggregate in [product, *key_aggregates]},
+        },
     }

@@ -8,7 +8,7 @@ rows, never read from the follower's table, so editing that table proves nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ledger.merkle import roots_at
@@ -28,9 +28,14 @@ def checkpoint_problems(
     checkpoints: Iterable[tuple[str, Checkpoint]],
     leaves: Sequence[bytes],
     origin: str,
-    ledger_keys: list[bytes],
+    ledger_keys: list[bytes] | Callable[[int], list[bytes]],
 ) -> list[CheckpointProblem]:
-    """Every (label, checkpoint) that is unsigned, foreign, beyond the log, or not a prefix of it."""
+    """Every (label, checkpoint) that is unsigned, foreign, beyond the log, or not a prefix of it.
+
+    ``ledger_keys`` gives, for a tree size, the ledger keys whose validity covers it (a key
+    revoked at leaf r signs no tree larger than r); a plain list is taken as valid for any size.
+    """
+    signers = ledger_keys if callable(ledger_keys) else (lambda _size: list(ledger_keys))
     pending = list(checkpoints)
     roots = roots_at(leaves, [cp.size for _, cp in pending if cp.size <= len(leaves)])
     problems = []
@@ -39,9 +44,13 @@ def checkpoint_problems(
             problems.append(
                 CheckpointProblem(cp.size, "foreign_checkpoint", f"{label} is for {cp.origin}, not {origin}")
             )
-        elif not verify_note(cp.note, cp.origin, ledger_keys):
+        elif not verify_note(cp.note, cp.origin, signers(cp.size)):
             problems.append(
-                CheckpointProblem(cp.size, "bad_checkpoint_signature", f"{label} is not signed by the ledger")
+                CheckpointProblem(
+                    cp.size,
+                    "bad_checkpoint_signature",
+                    f"{label} is not signed by a ledger key valid at its size (registered before it, not revoked)",
+                )
             )
         elif cp.size > len(leaves):
             problems.append(

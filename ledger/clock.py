@@ -62,7 +62,16 @@ def local_instant(text: str, field: str, zone: tzinfo) -> datetime:
         raise InvalidInput(
             f"{field} {text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field=field, rule="malformed_instant"
         ) from None
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{field} {text!r} falls outside the years 1 to 9999 once converted to UTC",
+            field=field,
+            rule="out_of_range",
+        ) from None
+    return moment
 
 
 def parse_instant(text: str) -> datetime:
@@ -70,4 +79,7 @@ def parse_instant(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"instant {text!r} has no UTC offset")
-    return to_utc(moment)
+    try:
+        return to_utc(moment)
+    except OverflowError:
+        raise ValueError("it falls outside the years 1 to 9999 once converted to UTC") from None

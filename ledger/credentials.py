@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from ledger.clock import isoformat, parse_instant
 from ledger.keys import KdfParameters, WrongPassword, unseal_key
 from ledger.keystore import KeyStore
+from ledger.storage_faults import classify
 from ledger.store import EventStore
 
 
@@ -84,10 +85,20 @@ class Credentials:
         if locked_until is not None and now < locked_until:
             return Attempt(SignIn.LOCKED, locked_until)
         if self._password_matches(username, password, active_key, now):
-            with self.store.side_transaction() as cursor:
-                cursor.execute("DELETE FROM api_login_failures WHERE username = %s", (username,))
+            self._forget_failures(username)
             return Attempt(SignIn.ACCEPTED)
         return self._failed(username, now)
+
+    def _forget_failures(self, username: str) -> None:
+        """Reset the failure count; on a database that takes no writes (full, read-only) the sign-in still
+        succeeds, so people can read. A failed sign-in there is refused instead, since it cannot be counted."""
+        try:
+            with self.store.side_transaction() as cursor:
+                cursor.execute("DELETE FROM api_login_failures WHERE username = %s", (username,))
+        except Exception as error:
+            fault = classify(error)
+            if fault is None or not fault.reads_still_work:
+                raise
 
     def _password_matches(self, username: str, password: str, active_key: str | None, now: datetime) -> bool:
         with self.store.side_transaction() as cursor:
@@ -101,7 +112,7 @@ class Credentials:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         if self.hasher.check_needs_rehash(encoded):
-            self.set_password(username, password, now)
+            self._remember_password(username, password, now)
         return True
 
     def _first_sign_in(self, username: str, password: str, active_key: str | None, now: datetime) -> bool:
@@ -113,8 +124,18 @@ class Credentials:
             unseal_key(sealed, password)
         except WrongPassword:
             return False
-        self.set_password(username, password, now)
+        self._remember_password(username, password, now)
         return True
+
+    def _remember_password(self, username: str, password: str, now: datetime) -> None:
+        """Store the hash of a password just proven; a database that takes no writes keeps the sign-in
+        working (the key was unsealed, so the password is right) and the hash is stored next time."""
+        try:
+            self.set_password(username, password, now)
+        except Exception as error:
+            fault = classify(error)
+            if fault is None or not fault.reads_still_work:
+                raise
 
     def _locked_until(self, username: str) -> datetime | None:
         with self.store.side_transaction() as cursor:

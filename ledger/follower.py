@@ -10,18 +10,26 @@ tables live in the same database as the events, so one transaction covers both.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from ledger.storage_faults import classify
 from ledger.store import APPLICATION_NAME, EventStore, SideCursor
 
 TRACKING_TABLE = "custody_tracking"
 Progress = Callable[[int, int], None]
+LOGGER = logging.getLogger("custody.storage")
+# Set while serving a read (an HTTP GET): catching up is then incidental, and a storage fault that
+# stops writes only leaves the read with what was derived so far. Commands that catch up on purpose
+# (`custody projections …`) run without it and report the fault.
+READS_MAY_LAG: ContextVar[bool] = ContextVar("reads_may_lag", default=False)
 
 
 class AlreadyApplied(Exception):
@@ -81,6 +89,14 @@ class Follower(ABC):
                 self.apply_batch(rows)
             except AlreadyApplied:
                 continue  # a concurrent runner moved the position: read it again
+            except Exception as error:
+                fault = classify(error)
+                if not (READS_MAY_LAG.get() and fault is not None and fault.reads_still_work):
+                    raise
+                # Serving a read: a database that takes no writes (full, read-only, locked) leaves the
+                # derived tables as they are rather than failing the read.
+                LOGGER.warning("%s is behind the log at %d: %s (%s)", self.name, start - 1, fault.rule, fault.title)
+                return applied
             applied += len(rows)
             if progress:
                 progress(rows[-1].id, total)

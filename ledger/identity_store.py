@@ -56,8 +56,14 @@ class IdentityStore:
 
     def get(self, pseudonym: str) -> PatientIdentity:
         """Decrypt one identity, for authorised staff only (the caller checks the role)."""
+        return self.get_versioned(pseudonym)[0]
+
+    def get_versioned(self, pseudonym: str) -> tuple[PatientIdentity, str]:
+        """The identity and its version (when it was sealed), so a check can say which record it compared."""
         with self.store.side_transaction() as cursor:
-            cursor.execute("SELECT nonce, ciphertext FROM patient_identities WHERE pseudonym = %s", (pseudonym,))
+            cursor.execute(
+                "SELECT nonce, ciphertext, created_at FROM patient_identities WHERE pseudonym = %s", (pseudonym,)
+            )
             row = cursor.fetchone()
         if row is None:
             raise IdentityUnavailable(f"no identity is held for pseudonym {pseudonym}")
@@ -65,7 +71,7 @@ class IdentityStore:
             plain = self.aead.decrypt(bytes(row["nonce"]), bytes(row["ciphertext"]), AAD_PREFIX + pseudonym.encode())
         except InvalidTag:
             raise IdentityUnavailable(f"the identity held for {pseudonym} does not decrypt (altered row)") from None
-        return PatientIdentity(**json.loads(plain))
+        return PatientIdentity(**json.loads(plain)), str(row["created_at"])
 
     def erase(self, pseudonym: str) -> bool:
         """Remove an identity (right to erasure); events and signatures are unaffected."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -34,6 +34,8 @@ class KnownKey:
     valid_from: datetime
     revoked_at: datetime | None = None
     revoked_position: int | None = None
+    registered_position: int = 0
+    genesis: bool = False
 
     @cached_property
     def verifier(self) -> Ed25519PublicKey:
@@ -86,6 +88,30 @@ class KeyHistory:
         if not key.verifies(opened.signature, signing_message(opened.digest)):
             return "bad_signature", "the Ed25519 signature does not match the event"
         return None
+
+    def checkpoint_signers(
+        self, owner: str, size: int, leaf_of: Callable[[int], int | None] = lambda position: position
+    ) -> list[bytes]:
+        """The public keys of ``owner`` that may sign a checkpoint of ``size`` leaves.
+
+        A key counts from the first tree that holds its registration (the genesis key
+        from the first tree of all: it signs the events before its own registration)
+        up to the last tree without its revocation. ``leaf_of`` turns the positions the
+        history was built with into leaf indexes (the identity when they already are).
+        """
+        keys = []
+        for key in self.keys.values():
+            if key.owner != owner:
+                continue
+            registered = leaf_of(key.registered_position)
+            if registered is None or (not key.genesis and size <= registered):
+                continue
+            if key.revoked_position is not None:
+                revoked = leaf_of(key.revoked_position)
+                if revoked is None or size > revoked:
+                    continue
+            keys.append(key.public_key)
+        return keys
 
     def registrar_problem(self, opened: Opened, position: int | None = None) -> tuple[str, str] | None:
         """Why the signer of a staff event may not register people or keys, or None."""
@@ -142,7 +168,8 @@ def _register(history: KeyHistory, opened: Opened, position: int, trusted: set[b
     if owner is None:
         history.problems.append((position, opened, "unknown_key", "key registered for a staff member never registered"))
         return
-    if not history.genesis_seen:
+    genesis = not history.genesis_seen
+    if genesis:
         # The first key registration of the log is the genesis: whatever its fate, later
         # registrations are judged as ordinary ones (signed by a known administrator key).
         history.genesis_seen = True
@@ -165,5 +192,10 @@ def _register(history: KeyHistory, opened: Opened, position: int, trusted: set[b
             history.problems.append((position, opened, *problem))
             return
     history.keys[str(payload["key_id"])] = KnownKey(
-        key_id=str(payload["key_id"]), public_key=public_key, owner=owner, valid_from=envelope.recorded_at
+        key_id=str(payload["key_id"]),
+        public_key=public_key,
+        owner=owner,
+        valid_from=envelope.recorded_at,
+        registered_position=position,
+        genesis=genesis,
     )

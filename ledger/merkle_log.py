@@ -2,9 +2,10 @@
 
 A follower (exactly-once, resumable) appends ``leaf_hash(SHA-256(stored bytes))`` for
 each stored row in log order, so the leaf commits to the whole envelope, signature
-included. ``checkpoint`` has the ledger key sign the current size and root as a C2SP
-note — after checking the new tree extends the last signed one, because a log must
-never sign two inconsistent views of itself.
+included. ``checkpoint`` first records the ledger's signed commitment to every
+aggregate's head (ledger/head_commit.py), then has the ledger key sign the size and
+root of the tree ending with it as a C2SP note — after checking the new tree extends
+the last signed one, because a log must never sign two inconsistent views of itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from eventsourcing.persistence import Notification
 
 from ledger.clock import isoformat, parse_instant
 from ledger.follower import Follower
+from ledger.head_commit import HeadsFollower, commit_heads, heads_leaf_index
 from ledger.merkle import consistency_proof, event_leaf, root, verify_consistency
+from ledger.restore_hold import ensure_writable
 from ledger.service import CustodyLedger
 from ledger.signed_note import Checkpoint, checkpoint_body, parse_checkpoint, sign_note
 from ledger.store import EventStore, SideCursor
@@ -59,22 +62,30 @@ def stored_leaves(store: EventStore) -> list[bytes]:
 
 
 def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint:
-    """Bring the leaves up to date and sign the current tree (or return the last one if unchanged)."""
+    """Commit every aggregate's head into the log, then sign the tree that ends with that commitment.
+
+    Returns the last checkpoint unchanged when nothing was stored since it (its last leaf
+    is then the ledger's commitment). Refuses, before writing anything, to extend a log
+    that no longer extends the last signed checkpoint.
+    """
     MerkleFollower(ledger.store).catch_up()
+    HeadsFollower(ledger.store).catch_up()
     leaves = stored_leaves(ledger.store)
     history = stored_checkpoints(ledger.store)
-    if history and history[-1].size == len(leaves):
+    if history and history[-1].size == len(leaves) and heads_leaf_index(ledger.store) == len(leaves) - 1:
         return history[-1]
+    ensure_writable(ledger.store)  # a restored store behind a published checkpoint signs nothing new
     if history:
-        last = history[-1]
-        if last.size > len(leaves) or not verify_consistency(
-            last.size, len(leaves), last.root, root(leaves), consistency_proof(leaves, last.size, len(leaves))
-        ):
-            raise InconsistentLog(
-                f"the log of {len(leaves)} events does not extend the checkpoint of {last.size}: refusing to sign"
-            )
-    origin = origin_of(ledger.meta.ledger_id())
+        _check_extends(history[-1], leaves)
     moment = now or ledger.clock.now()
+    commitment, size = commit_heads(ledger, moment)
+    MerkleFollower(ledger.store).catch_up()
+    leaves = stored_leaves(ledger.store)[: size + 1]
+    if len(leaves) != size + 1 or leaves[size] != event_leaf(commitment.stored):
+        raise InconsistentLog(f"the log's leaf {size} is not the heads commitment just stored: refusing to sign")
+    if history:
+        _check_extends(history[-1], leaves)
+    origin = origin_of(ledger.meta.ledger_id())
     body = checkpoint_body(origin, len(leaves), root(leaves), (f"time {isoformat(moment)}",))
     note = sign_note(body, origin, ledger.meta.ledger_key_pair())
     made = parse_checkpoint(note)
@@ -86,6 +97,18 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
             (made.size, made.root, note, isoformat(moment)),
         )
     return made
+
+
+def _check_extends(last: Checkpoint, leaves: Sequence[bytes]) -> None:
+    """The ledger never signs two inconsistent views of itself."""
+    if last.size == 0:
+        return
+    if last.size > len(leaves) or not verify_consistency(
+        last.size, len(leaves), last.root, root(leaves), consistency_proof(leaves, last.size, len(leaves))
+    ):
+        raise InconsistentLog(
+            f"the log of {len(leaves)} events does not extend the checkpoint of {last.size}: refusing to sign"
+        )
 
 
 def checkpoint_due(ledger: CustodyLedger) -> bool:

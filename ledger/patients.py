@@ -11,9 +11,8 @@ import secrets
 
 from domain.errors import InvalidInput, RuleViolation
 from domain.staff import StaffMember
-from ledger.identity_store import IdentityStore, PatientIdentity
+from ledger.identity_store import PatientIdentity
 from ledger.keys import WrongPassword, unseal_key
-from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.signing_session import SignatureRefused
 
@@ -32,7 +31,7 @@ class PatientRegistry:
 
     def __init__(self, ledger: CustodyLedger) -> None:
         self.ledger = ledger
-        self.store = IdentityStore(ledger.store, derive_key(ledger.settings.home, "patient-identity"))
+        self.store = ledger.identities
 
     def _authenticate(self, username: str, password: str, allowed: frozenset[str]) -> StaffMember:
         _, member = self.ledger.actor(username)

@@ -9,29 +9,38 @@ event in one transaction, or none.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from domain.aggregate import Aggregate
+from domain.bedside_identity import IdentityMatch, WristbandScan
 from domain.catalogue import Catalogue
-from domain.errors import IdentityMismatch, InvalidInput, NotFound
+from domain.errors import IdentityMismatch, InvalidInput, NotFound, TimeRuleViolation
 from domain.events import Actor, Context, Meaning, NewEvent
 from domain.pathway_policy import PathwayPolicy, parse_visits
 from domain.registry import AGGREGATE_CLASSES, decide
 from domain.staff import STAFF_EVENT_TYPES, StaffMember, decide_staff, staff_id_for
 from ledger.clock import Clock, SystemClock
 from ledger.envelope import Envelope, event_body, seal
+from ledger.identity_store import IdentityStore
 from ledger.keys import KdfParameters, KeyPair
 from ledger.keystore import KeyStore
 from ledger.ledger_meta import LedgerMeta
+from ledger.recorders import InTransaction
+from ledger.restore_hold import ensure_writable
+from ledger.secrets import derive_key
 from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused, SigningSessions
 from ledger.store import ConcurrentChange, EventStore
+from ledger.wristband import match_wristband
 
 KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, StaffMember.kind: StaffMember}
+WithEvents = Callable[[list[Envelope]], Sequence[InTransaction]]
+DEFAULT_TIME_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -56,11 +65,15 @@ def load_catalogue(settings: Settings) -> Catalogue:
 
 
 def load_pathway_policy(settings: Settings) -> PathwayPolicy:
-    """The workshop's pathway figures, overridden by CUSTODY_RCP_EVALUATION_MAX_AGE_DAYS and CUSTODY_MSC_FOLLOW_UP."""
-    policy = PathwayPolicy(evaluation_max_age_days=settings.rcp_evaluation_max_age_days)
+    """The workshop's pathway figures, overridden by CUSTODY_RCP_EVALUATION_MAX_AGE_DAYS,
+    CUSTODY_RCP_DECISION_VALID_DAYS and CUSTODY_MSC_FOLLOW_UP."""
+    policy = PathwayPolicy(
+        evaluation_max_age_days=settings.rcp_evaluation_max_age_days,
+        rcp_decision_valid_days=settings.rcp_decision_valid_days,
+    )
     if settings.msc_follow_up:
         visits = parse_visits(settings.msc_follow_up, field="CUSTODY_MSC_FOLLOW_UP")
-        policy = PathwayPolicy(policy.evaluation_max_age_days, policy.car_t_visits, visits)
+        policy = replace(policy, msc_visits=visits)
     return policy
 
 
@@ -82,6 +95,15 @@ class CustodyLedger:
         """Argon2id cost for newly sealed keys."""
         s = self.settings
         return KdfParameters(s.kdf_time_cost, s.kdf_memory_kib, s.kdf_parallelism)
+
+    @cached_property
+    def identities(self) -> IdentityStore:
+        """The sealed patient identities (opened on first use: the master secret may not exist before init)."""
+        return IdentityStore(self.store, derive_key(self.settings.home, "patient-identity"))
+
+    def match_wristband(self, pseudonym: str, scan: WristbandScan) -> IdentityMatch:
+        """The domain's wristband check: compared here, so only the verdict leaves the ledger."""
+        return match_wristband(self.identities, pseudonym, scan)
 
     def close(self) -> None:
         """Release database connections."""
@@ -128,6 +150,7 @@ class CustodyLedger:
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
         session: str | None = None,
+        with_events: WithEvents | None = None,
     ) -> list[Envelope]:
         """Record one step: check it, sign every resulting event as ``user``, store all or nothing.
 
@@ -136,19 +159,56 @@ class CustodyLedger:
         is the version the user saw: if the target has moved on since, nothing is
         decided and ``ConcurrentChange`` is raised (the storing transaction refuses a
         change that slips in between). ``session`` names the user's signing session when
-        one person may hold several (one per API sign-in).
+        one person may hold several (one per API sign-in). ``with_events`` builds, from
+        the sealed envelopes, side-table writes stored in the same transaction (the
+        answer a retried HTTP request will get).
+
+        When the user gives no ``occurred_at``, the step happens "now": now is read at
+        decision time, after the key is unsealed, and read again if a colleague's step
+        landed between that reading and the load — the user never sent a time, so they
+        are never refused for one; a step that still lands first is a ``ConcurrentChange``.
         """
         actor, member = self.actor(user)
-        now = self.clock.now()
+        signer = self.signer_for(member, password, session)
+        for attempt in range(DEFAULT_TIME_ATTEMPTS):
+            now = self.clock.now()
+            try:
+                return self._decide_and_store(
+                    event_type, aggregate_id, payload, actor, signer, now,
+                    occurred_at if occurred_at is not None else now, meaning, expected_version, with_events,
+                )  # fmt: skip
+            except TimeRuleViolation as refusal:
+                if occurred_at is not None or refusal.rule != "before_previous_step":
+                    raise
+                if attempt == DEFAULT_TIME_ATTEMPTS - 1:
+                    raise ConcurrentChange(
+                        "another step was recorded on this product at the same moment; reload it and try again"
+                    ) from refusal
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _decide_and_store(
+        self,
+        event_type: str,
+        aggregate_id: UUID,
+        payload: Mapping[str, Any],
+        actor: Actor,
+        signer: KeyPair,
+        now: datetime,
+        occurred_at: datetime,
+        meaning: str | None,
+        expected_version: int | None,
+        with_events: WithEvents | None,
+    ) -> list[Envelope]:
         ctx = Context(
             actor=actor,
-            occurred_at=occurred_at if occurred_at is not None else now,
+            occurred_at=occurred_at,
             now=now,
             meaning=_meaning(meaning),
             catalogue=self.catalogue,
             pathway=self.pathway_policy,
+            identity=self.match_wristband,
+            bedside_check_valid_minutes=self.settings.bedside_check_valid_minutes,
         )
-        signer = self.signer_for(member, password, session)
         heads: dict[UUID, Head] = {}
 
         def load(target: UUID) -> Aggregate | None:
@@ -170,7 +230,7 @@ class CustodyLedger:
             if mismatch.safety_events:
                 self.append_signed(mismatch.safety_events, actor, signer, heads, now)
             raise
-        return self.append_signed(new_events, actor, signer, heads, now)
+        return self.append_signed(new_events, actor, signer, heads, now, with_events)
 
     def signer_for(self, member: StaffMember, password: str | None, session: str | None = None) -> KeyPair:
         if member.role == "system":
@@ -199,6 +259,7 @@ class CustodyLedger:
         signer: KeyPair,
         heads: dict[UUID, Head],
         now: datetime,
+        with_events: WithEvents | None = None,
     ) -> list[Envelope]:
         envelopes = []
         for event in new_events:
@@ -222,7 +283,8 @@ class CustodyLedger:
             envelope = seal(body, signer)
             heads[event.aggregate_id] = Head(envelope.version, envelope.hash)
             envelopes.append(envelope)
-        self.store.append(envelopes)
+        ensure_writable(self.store)
+        self.store.append(envelopes, with_events(envelopes) if with_events is not None else ())
         return envelopes
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     rcp_evaluation_max_age_days: int = Field(
         default=92, description="How many days before an RCP meeting its evaluations may date (three months)."
     )
+    rcp_decision_valid_days: int = Field(
+        default=92, description="How many days an RCP decision counts, to enrolment and to collection."
+    )
     msc_follow_up: str | None = Field(
         default=None, description="MSC follow-up visits, e.g. 'day 7, day 28, month 3, month 6, month 12'."
     )
@@ -48,6 +51,24 @@ class Settings(BaseSettings):
     token_minutes: float = Field(default=30.0, gt=0, description="How long an HTTP API sign-in (bearer token) lasts.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins in a row that lock an account.")
     login_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a locked account stays locked.")
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=4096,
+        le=16 * 1024 * 1024,
+        description="Largest HTTP request body accepted; a larger one is refused (413) before it is read whole.",
+    )
+
+    bedside_check_valid_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=240,
+        description=(
+            "How long the two bedside checks vouch for the patient in the bed before infusion starts. Thirty "
+            "minutes covers the checks, connecting the line and the last vital signs, and fits inside the shortest "
+            "thaw-to-infusion windows, while a patient moved, a bed changed or a shift handed over in between "
+            "means checking again."
+        ),
+    )
 
     @field_validator("timezone")
     @classmethod

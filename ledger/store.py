@@ -18,8 +18,11 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent
 
+from domain.errors import InvalidInput
 from ledger.envelope import Envelope, EnvelopeError
+from ledger.recorders import InTransaction, recorder_topic
 from ledger.settings import Settings, postgres_parts
+from ledger.side_cursor import SideCursor as SideCursor
 
 APPLICATION_NAME = "Custody"
 
@@ -32,6 +35,19 @@ class StoredRow(NamedTuple):
     originator_version: int
     topic: str
     state: bytes | str
+
+
+# A signed step is a record, not a document (README, "Limits"). The bounds also keep every write far below the
+# message size at which psycopg's pipeline mode (which eventsourcing's PostgreSQL recorder uses) can wait forever
+# on a half-sent INSERT while holding the event table's lock: measured here at about 10 MB.
+MAX_EVENT_BYTES = 128 * 1024
+MAX_APPEND_BYTES = 1024 * 1024
+
+
+class EventTooLarge(InvalidInput):
+    """A step whose signed envelope exceeds the stored event's maximum size."""
+
+    rule = "event_too_large"
 
 
 class ConcurrentChange(Exception):
@@ -85,13 +101,23 @@ class CustodyApplication(Application[UUID]):
 
 
 def eventsourcing_env(settings: Settings, *, create_table: bool = False) -> dict[str, str]:
-    """Translate our settings into the environment eventsourcing reads."""
+    """Translate our settings into the environment eventsourcing reads.
+
+    PostgreSQL goes through ``CustodyPostgresFactory``, whose pool reconnects within
+    seconds once the database is back (ledger/postgres_pool.py). An SQLite file this
+    process cannot write (a read-only file, directory or file system) is opened
+    read-only, so that reads are served and writes refused as ``storage_read_only``
+    rather than failing at the first connection.
+    """
+    from ledger.postgres_pool import FACTORY_TOPIC as POSTGRES_FACTORY_TOPIC
+    from ledger.sqlite_file import sqlite_location
+
     env = {"CREATE_TABLE": "y" if create_table else "n", "IS_SNAPSHOTTING_ENABLED": "n"}
     if settings.database_url:
         parts = postgres_parts(settings.database_url)
         env.update(
             {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "PERSISTENCE_MODULE": POSTGRES_FACTORY_TOPIC,
                 "POSTGRES_DBNAME": parts["dbname"],
                 "POSTGRES_HOST": parts["host"],
                 "POSTGRES_PORT": parts["port"],
@@ -108,7 +134,7 @@ def eventsourcing_env(settings: Settings, *, create_table: bool = False) -> dict
         env.update(
             {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(settings.sqlite_path),
+                "SQLITE_DBNAME": sqlite_location(settings.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
             }
         )
@@ -147,7 +173,9 @@ class EventStore:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = CustodyApplication(env=eventsourcing_env(settings))
+        env = eventsourcing_env(settings)
+        env["APPLICATION_RECORDER_TOPIC"] = recorder_topic(settings.backend)
+        self.app = CustodyApplication(env=env)
         self.recorder = self.app.recorder
         if self.backend == "postgresql":
             _fail_fast(self.recorder)
@@ -163,8 +191,29 @@ class EventStore:
         if self.backend == "postgresql" and datastore is not None:
             datastore.register_type_adapters()
 
-    def append(self, envelopes: Sequence[Envelope]) -> list[int]:
-        """Store envelopes in one transaction; ``ConcurrentChange`` if a version is taken."""
+    def append(self, envelopes: Sequence[Envelope], in_transaction: Sequence[InTransaction] = ()) -> list[int]:
+        """Store envelopes in one transaction; ``ConcurrentChange`` if a version is taken.
+
+        ``in_transaction`` are side-table writes that must commit with these events or
+        not at all (an idempotency key's answer). An envelope larger than
+        ``MAX_EVENT_BYTES`` is refused before anything is written.
+        """
+        for envelope in envelopes:
+            if len(envelope.stored) > MAX_EVENT_BYTES:
+                raise EventTooLarge(
+                    f"a {envelope.type} event of {len(envelope.stored)} bytes is larger than the "
+                    f"{MAX_EVENT_BYTES} bytes a stored event may take",
+                    field="payload",
+                    rule="event_too_large",
+                )
+        total = sum(len(envelope.stored) for envelope in envelopes)
+        if total > MAX_APPEND_BYTES:
+            raise EventTooLarge(
+                f"this step's {len(envelopes)} events take {total} bytes, more than the {MAX_APPEND_BYTES} bytes "
+                "one write may store",
+                field="payload",
+                rule="event_too_large",
+            )
         events = [
             SignedEvent(envelope.aggregate_id, envelope.version, envelope.type, envelope.stored)
             for envelope in envelopes
@@ -172,7 +221,7 @@ class EventStore:
         try:
             # EventStore.put, not Application.save: our events are not eventsourcing
             # aggregates, so the aggregate collection and its protocol checks are skipped.
-            recordings = self.app.events.put(events)
+            recordings = self.app.events.put(events, in_transaction=in_transaction)
         except IntegrityError as error:
             raise ConcurrentChange(
                 "another step was recorded on this product at the same moment; reload it and try again"
@@ -264,27 +313,3 @@ class EventStore:
     def close(self) -> None:
         """Release connections."""
         self.app.close()
-
-
-class SideCursor:
-    """A cursor that speaks one parameter style (``%s``) on both backends."""
-
-    def __init__(self, cursor: Any, backend: str) -> None:
-        self.cursor = cursor
-        self.backend = backend
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement."""
-        if self.backend == "sqlite":
-            sql = sql.replace("%s", "?")
-        self.cursor.execute(sql, tuple(params))
-
-    def fetchall(self) -> list[dict[str, Any]]:
-        """All rows as dicts."""
-        rows = self.cursor.fetchall()
-        return [dict(row) for row in rows]
-
-    def fetchone(self) -> dict[str, Any] | None:
-        """One row as a dict, or None."""
-        row = self.cursor.fetchone()
-        return None if row is None else dict(row)

@@ -13,22 +13,27 @@ releases the GIL, so both cores work without the start-up cost of processes.
 
 from __future__ import annotations
 
+import base64
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from domain.log_heads import HEADS_AGGREGATE_ID, HEADS_EVENT_TYPES
 from domain.staff import STAFF_EVENT_TYPES
 from ledger.checkpoint_audit import checkpoint_problems
 from ledger.envelope import EnvelopeError, Opened, open_stored
+from ledger.follower_audit import Located, first_disagreement
+from ledger.head_map import AggregateHead, HeadMap, entry_hash
 from ledger.key_history import KeyHistory, build_key_history
 from ledger.ledger_meta import LEDGER_USER
-from ledger.merkle import event_leaf
+from ledger.merkle import leaf_hash
 from ledger.signed_note import Checkpoint, parse_checkpoint
 from ledger.store import StoredRow
 
@@ -81,7 +86,13 @@ class _Checked:
     hash: str | None
     prev_hash: str | None
     failures: tuple[Failure, ...]
-    leaf: bytes
+    entry: bytes
+    commitment: dict[str, Any] | None = None
+
+    @property
+    def leaf(self) -> bytes:
+        """The Merkle leaf of this row."""
+        return leaf_hash(self.entry)
 
 
 def stored_bytes(state: bytes | str) -> bytes:
@@ -107,10 +118,10 @@ def _open_row(row: Row, strict: bool = True) -> tuple[Opened | None, Failure | N
 def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) -> _Checked:
     opened, failure = _open_row(row, strict)
     row_id = _dashed(str(row.originator_id))
-    leaf = event_leaf(stored_bytes(row.state))
+    entry = entry_hash(stored_bytes(row.state))
     if opened is None:
         assert failure is not None
-        return _Checked(row.id, row_id, row.originator_version, None, None, (failure,), leaf)
+        return _Checked(row.id, row_id, row.originator_version, None, None, (failure,), entry)
     body = opened.envelope.body
     failures: list[Failure] = []
 
@@ -129,8 +140,20 @@ def _check_row(row: Row, keys: KeyHistory, ledger_id: str | None, strict: bool) 
     problem = keys.check(opened, row.id)
     if problem:
         fail(*problem)
+    commitment = None
+    if body["type"] in HEADS_EVENT_TYPES:
+        commitment = dict(body["payload"])
+        if body["actor"]["user_id"] != LEDGER_USER or body["aggregate_id"] != str(HEADS_AGGREGATE_ID):
+            fail("unauthorised_commitment", "aggregate heads are committed by the ledger, on its own log aggregate")
     return _Checked(
-        row.id, row_id, row.originator_version, opened.envelope.hash, body["prev_hash"], tuple(failures), leaf
+        row.id,
+        row_id,
+        row.originator_version,
+        opened.envelope.hash,
+        body["prev_hash"],
+        tuple(failures),
+        entry,
+        commitment,
     )
 
 
@@ -140,17 +163,75 @@ def check_rows(rows: Iterable[Row], keys: KeyHistory, ledger_id: str | None, str
 
 
 def _check_checkpoints(
-    store: Any, leaves: list[bytes], keys: KeyHistory, options: VerifyOptions, report: VerificationReport
+    store: Any,
+    leaves: list[bytes],
+    positions: list[int],
+    owners: list[tuple[str, int]],
+    keys: KeyHistory,
+    options: VerifyOptions,
+    report: VerificationReport,
 ) -> int:
-    """Stored checkpoints and the ones given with --against, against the rebuilt tree."""
+    """Stored checkpoints and the ones given with --against, against the rebuilt tree.
+
+    A ledger key signs only the trees inside its validity: from its registration's leaf
+    to the last tree without its revocation (key positions are turned into leaf indexes).
+    """
     if options.ledger_id is None:
         return 0
     stored = [(f"checkpoint of {cp.size} events", cp) for cp in stored_checkpoints(store)]
     given = [(f"the checkpoint given ({cp.size} events)", cp) for cp in options.against]
-    ledger_keys = [key.public_key for key in keys.keys.values() if key.owner == LEDGER_USER]
-    for problem in checkpoint_problems([*stored, *given], leaves, f"custody-ledger/{options.ledger_id}", ledger_keys):
-        report.failures.append(Failure(problem.size, "checkpoint", 0, problem.reason, problem.detail))
+
+    def leaf_of(position: int) -> int | None:
+        index = bisect_left(positions, position)
+        return index if index < len(positions) and positions[index] == position else None
+
+    def signers(size: int) -> list[bytes]:
+        return keys.checkpoint_signers(LEDGER_USER, size, leaf_of)
+
+    located = first_disagreement(store, leaves, positions)
+    index = located.leaf_index if located is not None else len(owners)
+    if (
+        located is not None
+        and located.aggregate_id is None
+        and index < len(owners)
+        and positions[index] == located.position
+    ):
+        located = replace(located, aggregate_id=owners[index][0], version=owners[index][1])  # the row is still there
+    where = _where(located)
+    for problem in checkpoint_problems([*stored, *given], leaves, f"custody-ledger/{options.ledger_id}", signers):
+        if problem.reason == "truncated_log" and located is not None:
+            report.failures.append(
+                Failure(
+                    located.position,
+                    located.aggregate_id or "log",
+                    located.version or 0,
+                    problem.reason,
+                    f"{problem.detail}; the first missing or changed one is {where}",
+                )
+            )
+        else:
+            report.failures.append(Failure(problem.size, "checkpoint", 0, problem.reason, problem.detail))
+    if located is not None:
+        report.failures.append(
+            Failure(
+                located.position,
+                located.aggregate_id or "log",
+                located.version or 0,
+                "follower_mismatch",
+                f"the Merkle follower's table disagrees with the stored rows at {where}",
+            )
+        )
     return len(stored) + len(given)
+
+
+def _where(located: Located | None) -> str:
+    """A located leaf in words: index, log position and, when known, aggregate and version."""
+    if located is None:
+        return ""
+    text = f"leaf {located.leaf_index} (log position {located.position}"
+    if located.aggregate_id is not None:
+        text += f", aggregate {located.aggregate_id} version {located.version}"
+    return text + ")"
 
 
 def stored_checkpoints(store: Any) -> list[Checkpoint]:
@@ -167,7 +248,7 @@ class VerifyOptions:
     trusted: set[bytes] | None
     ledger_id: str | None
     workers: int = 2
-    strict: bool = False
+    strict: bool = True
     progress: Progress | None = None
     against: tuple[Checkpoint, ...] = ()
 
@@ -191,10 +272,18 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
     chains: dict[str, dict[int, _Checked]] = {}
 
     leaves: list[bytes] = []
+    positions: list[int] = []
+    owners: list[tuple[str, int]] = []
+    heads = CommitmentCheck()
 
     def absorb(checked_rows: list[_Checked]) -> None:
         for checked in checked_rows:
+            if checked.commitment is not None:
+                report.failures.extend(heads.check(checked, len(leaves)))
             leaves.append(checked.leaf)
+            positions.append(checked.position)
+            owners.append((checked.aggregate_id, checked.version))
+            heads.advance(checked)
             if checked.failures:
                 report.failures.extend(checked.failures)
             chains.setdefault(checked.aggregate_id, {})[checked.version] = checked
@@ -215,11 +304,52 @@ def verify_store(store: Any, options: VerifyOptions) -> VerificationReport:
         while in_flight:
             absorb(in_flight.popleft().result())
     report.aggregates = len(chains)
-    report.checkpoints = _check_checkpoints(store, leaves, keys, options, report)
+    report.checkpoints = _check_checkpoints(store, leaves, positions, owners, keys, options, report)
     for aggregate_id, versions in chains.items():
         report.failures.extend(_chain_failures(aggregate_id, versions))
     report.failures.sort(key=lambda f: (f.position, f.aggregate_id, f.version))
     return report
+
+
+class CommitmentCheck:
+    """Replays every aggregate's head in log order and checks each signed commitment of them.
+
+    The ledger commits the map of heads before each checkpoint; a commitment that does not
+    describe the rows stored before it (a lying ledger, or rows deleted or inserted before
+    it) is named. One map is built per commitment: O(aggregates) every checkpoint interval.
+    """
+
+    def __init__(self) -> None:
+        self.heads: dict[str, AggregateHead] = {}
+
+    def advance(self, checked: _Checked) -> None:
+        """This row is now the head of its aggregate."""
+        self.heads[checked.aggregate_id] = AggregateHead(checked.aggregate_id, checked.version, checked.entry)
+
+    def check(self, checked: _Checked, leaf_index: int) -> list[Failure]:
+        """What is wrong with the commitment stored at ``leaf_index`` (empty when it is true)."""
+        assert checked.commitment is not None
+        head_map = HeadMap(self.heads.values())
+        found = {
+            "tree_size": leaf_index,
+            "aggregates": len(head_map),
+            "map_root": base64.b64encode(head_map.root).decode(),
+        }
+        wrong = [name for name, value in found.items() if checked.commitment.get(name) != value]
+        if not wrong:
+            return []
+        detail = ", ".join(
+            f"{name} {checked.commitment.get(name)!r} (the rows before it give {found[name]!r})" for name in wrong
+        )
+        return [
+            Failure(
+                checked.position,
+                checked.aggregate_id,
+                checked.version,
+                "heads_commitment_mismatch",
+                f"the signed commitment of aggregate heads does not describe the log before it: {detail}",
+            )
+        ]
 
 
 def verify_aggregate(

@@ -5,6 +5,8 @@ position 1 up to its own tracking position into a ``MemoryView`` (the scratch
 space: nothing is written), and every row is compared column by column. A
 difference means the live tables were changed by hand, or the code or the
 catalogue changed since they were written: ``projections rebuild`` repairs it.
+Projection faults (stored events a read model had to set aside) are compared
+the same way and listed too: while there is any, the check does not pass.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.store import EventStore
-from projections.logged import decode_all
+from projections.faults import FAULTS, recorded_faults
+from projections.logged import decode_batch
 from projections.projector import ProjectionFollower, tracking_table
 from projections.runner import BATCH, followers
 from projections.view import Key, MemoryView, Row, Table
@@ -24,15 +27,21 @@ SHOWN_PER_TABLE = 20
 
 @dataclass
 class CheckReport:
-    """Differences found, each naming the table, the row key and the column."""
+    """Differences found, each naming the table, the row key and the column; and the recorded faults."""
 
     differences: list[str] = field(default_factory=list)
     rows_compared: int = 0
+    faults: list[Row] = field(default_factory=list)
 
     @property
     def consistent(self) -> bool:
         """True when the live tables equal the rebuild."""
         return not self.differences
+
+    @property
+    def passed(self) -> bool:
+        """True when the live tables equal the rebuild and every stored event was projected."""
+        return self.consistent and not self.faults
 
 
 def _normal(value: Any) -> Any:
@@ -53,8 +62,11 @@ def _live(store: EventStore, follower: ProjectionFollower) -> tuple[int, dict[st
         )
         found = cursor.fetchone()
         tables: dict[str, dict[Key, Row]] = {}
-        for table in follower.tables:
-            cursor.execute(f"SELECT {', '.join(table.columns)} FROM {table.name}")
+        for table in (*follower.tables, FAULTS):
+            mine = "" if table is not FAULTS else "WHERE projection = %s"
+            cursor.execute(
+                f"SELECT {', '.join(table.columns)} FROM {table.name} {mine}", (follower.name,) if mine else ()
+            )
             rows = [{k: _normal(v) for k, v in row.items()} for row in cursor.fetchall()]
             tables[table.name] = {table.key_of(row): row for row in rows}
     return (int(found["notification_id"]) if found else 0), tables
@@ -83,20 +95,26 @@ def check(store: EventStore, *, progress: Callable[[int, int], None] | None = No
     until = max((position for position, _ in live.values()), default=0)
     scratch = MemoryView()
     for start in range(1, until + 1, BATCH):
-        events = decode_all(store.recorder.select_notifications(start, BATCH, stop=min(start + BATCH - 1, until)))
-        scratch.remember(events)
+        stored = store.recorder.select_notifications(start, BATCH, stop=min(start + BATCH - 1, until))
+        events, undecodable = decode_batch(stored)
+        scratch.remember(events, undecodable)
         for follower in chosen:
-            mine = [event for event in events if event.position <= live[follower.name][0]]
-            if mine:
-                follower.project(mine, scratch)
-        if progress and events:
-            progress(events[-1].position, until)
-    report = CheckReport()
+            reached = live[follower.name][0]
+            mine = [event for event in events if event.position <= reached]
+            broken = [row for row in undecodable if row.position <= reached]
+            if mine or broken:
+                follower.project_guarded(mine, broken, scratch)
+        if progress and stored:
+            progress(stored[-1].id, until)
+    report = CheckReport(faults=recorded_faults(store))
     for follower in chosen:
-        for table in follower.tables:
+        for table in (*follower.tables, FAULTS):
             rows = live[follower.name][1][table.name]
+            rebuilt = scratch.rows(table)
+            if table is FAULTS:
+                rebuilt = {key: row for key, row in rebuilt.items() if row["projection"] == follower.name}
             report.rows_compared += len(rows)
-            found = list(_compare(table, rows, scratch.rows(table)))
+            found = list(_compare(table, rows, rebuilt))
             report.differences.extend(found[:SHOWN_PER_TABLE])
             if len(found) > SHOWN_PER_TABLE:
                 report.differences.append(f"{table.name}: {len(found) - SHOWN_PER_TABLE} more differences")

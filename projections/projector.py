@@ -8,6 +8,16 @@ or a peer that moved it, while this runner was reading would otherwise let a
 late batch land on emptied tables. The row is created if missing and locked
 first, so concurrent writers of one projection queue on it.
 Second, a projection can be emptied and its row reset in one transaction.
+Third, no stored event can halt a read model: a batch is projected inside
+``View.attempt``; if it fails, its events are projected one by one, and each one
+that fails (or did not decode) is recorded as a projection fault
+(``projections.faults``) while the others are applied and the tracking position
+moves past the whole batch, exactly once as before. Errors of the database
+itself (away, locked) still stop the batch, to be retried whole. A read model
+that replays an aggregate's whole history (status, inventory) cannot replay it
+past a faulty event either: that aggregate's later events are faults too, and
+its row stays at the last version that could be replayed, until a fixed
+projection is rebuilt.
 """
 
 from __future__ import annotations
@@ -22,8 +32,9 @@ from domain.catalogue import Catalogue
 from ledger.follower import TRACKING_TABLE, Follower
 from ledger.service import load_catalogue
 from ledger.store import EventStore, SideCursor
-from projections.logged import LoggedEvent, decode_all
-from projections.view import SqlView, Table, View
+from projections.faults import FAULTS, fault_row, unavailable
+from projections.logged import LoggedEvent, Undecodable, decode_batch
+from projections.view import Row, SqlView, Table, View
 
 
 def tracking_table(store: EventStore) -> str:
@@ -75,7 +86,38 @@ class ProjectionFollower(Follower):
         expected = self._read_after
         if (expected is not None and tracked != expected) or tracked >= rows[0].id:
             raise IntegrityError(f"{self.name}: tracking moved to {tracked} while this batch was read")
-        self.project(decode_all(rows), SqlView(cursor, self.store))
+        events, undecodable = decode_batch(rows)
+        self.project_guarded(events, undecodable, SqlView(cursor, self.store))
+
+    def project_guarded(
+        self, events: Sequence[LoggedEvent], undecodable: Sequence[Undecodable], view: View
+    ) -> list[Row]:
+        """Project the batch, recording instead of raising what cannot be projected; the faults recorded."""
+        faults = [fault_row(self.name, row.position, row.aggregate_id, row.type, row.error) for row in undecodable]
+        if events:
+            try:
+                with view.attempt():
+                    self.project(events, view)
+            except Exception as error:
+                if unavailable(error):
+                    raise
+                faults.extend(self._one_by_one(events, view))
+        for fault in faults:
+            view.put(FAULTS, fault)
+        return faults
+
+    def _one_by_one(self, events: Sequence[LoggedEvent], view: View) -> list[Row]:
+        """Each event alone, in log order: the ones that fail become faults, the others are applied."""
+        faults = []
+        for event in events:
+            try:
+                with view.attempt():
+                    self.project([event], view)
+            except Exception as error:
+                if unavailable(error):
+                    raise
+                faults.append(fault_row(self.name, event.position, event.aggregate_id, event.type, error))
+        return faults
 
     def reset(self) -> None:
         """Empty the tables and set the tracking row back to 0, in one transaction (derived data only).
@@ -91,3 +133,4 @@ class ProjectionFollower(Follower):
             )
             for table in self.tables:
                 cursor.execute(f"DELETE FROM {table.name}")
+            cursor.execute(f"DELETE FROM {FAULTS.name} WHERE projection = %s", (self.name,))

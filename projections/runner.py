@@ -1,7 +1,9 @@
 """Run every read model: catch up, rebuild from zero, report how far behind each one is.
 
 Each projection is its own follower with its own tracking row, so one can be
-rebuilt (or fall behind, or crash) without touching the others. Catch-up reads
+rebuilt (or fall behind, or crash) without touching the others. A stored event
+a projection cannot apply does not stop it: it is recorded as a projection
+fault (``projections.faults``), which rebuild reports and check refuses. Catch-up reads
 the log in batches of ``BATCH`` events, one transaction per batch: a rebuild
 needs many events per transaction to be fast (see eventsourcing-notes.md).
 """
@@ -18,6 +20,7 @@ from domain.errors import InvalidInput
 from ledger.ledger_meta import NotInitialised
 from ledger.store import EventStore
 from projections.audit import AuditFollower
+from projections.faults import FAULTS
 from projections.followup import FollowUpFollower
 from projections.inventory import InventoryFollower
 from projections.metrics import MetricsFollower
@@ -102,14 +105,13 @@ def require_tables(store: EventStore) -> None:
     """Refuse with a hint when the store predates migration 0004 (run `custody init` to apply it)."""
     try:
         with store.side_transaction() as cursor:
-            for cls in PROJECTIONS:
-                for table in cls.tables:
-                    cursor.execute(f"SELECT 1 FROM {table.name} LIMIT 1")
-                    cursor.fetchall()
+            for table in (*(table for cls in PROJECTIONS for table in cls.tables), FAULTS):
+                cursor.execute(f"SELECT 1 FROM {table.name} LIMIT 1")
+                cursor.fetchall()
     except (ProgrammingError, OperationalError) as error:
         if "projection_" not in str(error):
             raise
         raise NotInitialised(
-            "the projection tables are missing: run `custody init` to apply migrations 0004.projections and "
-            "0005.pathway"
+            "the projection tables are missing: run `custody init` to apply migrations 0004.projections, "
+            "0005.pathway and 0008.projection-faults"
         ) from error

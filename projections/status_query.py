@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.catalogue import Catalogue
-from domain.errors import NotFound
+from domain.errors import NotFound, RuleViolation
 from domain.events import EventRecord
 from ledger.clock import parse_instant
 from ledger.store import APPLICATION_NAME, EventStore
@@ -38,7 +38,11 @@ def status_now(
     row, behind = _status_row(store, product_id)
     if behind:
         ProductStatusFollower(store, catalogue).catch_up()
-        row, _ = _status_row(store, product_id)
+        row, behind = _status_row(store, product_id)
+    if behind and catalogue is not None:
+        # The projection could not catch up (a database that takes no writes): a product's status is
+        # what staff act on, so it is replayed from its signed events rather than answered stale.
+        return status_as_of(store, product_id, now, catalogue)
     if row is None:
         raise NotFound(f"no product has the id {product_id}", field="product")
     return present(row, now, as_of=None)
@@ -77,7 +81,16 @@ def status_as_of(store: EventStore, product_id: UUID, as_of: datetime, catalogue
         first = _recorded_by(records_of(store.recorder.select_events(UUID(shipment_id), lte=1)), as_of)
         return str(first[0].payload["temperature_class"]) if first else None
 
-    row = product_status(product_id, known, catalogue, temperature_class_of)
+    try:
+        row = product_status(product_id, known, catalogue, temperature_class_of)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # A signed event this version cannot read (recorded by a forger or an older format): say so, never 500.
+        raise RuleViolation(
+            f"product {product_id}'s history up to {instant(as_of)} holds an event this version cannot replay "
+            f"({type(error).__name__}); `custody verify` and `custody projections check` locate it",
+            field="as_of",
+            rule="history_not_replayable",
+        ) from error
     assert row is not None
     return present(row, as_of, as_of=as_of)
 

@@ -1,14 +1,18 @@
 """The HTTP API application: routes, problem answers, the access log, and the database-down answer.
 
 ``create_app`` builds one application over one configured store; `custody serve`
-runs it with uvicorn and tests drive it with httpx. When the database cannot be
-reached the answer is 503 with ``Retry-After``: the write was one transaction,
-so nothing of it was stored, and the next request reconnects by itself (the
-PostgreSQL pool checks its connections before use) without a restart.
+runs it with uvicorn and tests drive it with httpx. A storage fault is answered
+by name (ledger/storage_faults.py): 507 ``storage_full``, 503
+``storage_read_only``, ``database_locked`` or ``database_unavailable``, each
+with ``Retry-After``. The write was one transaction, so nothing of it was
+stored; a full or read-only database still serves reads; and once the database is
+back the next request reconnects by itself (the PostgreSQL pool checks its
+connections before use) without a restart, within the announced ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +21,7 @@ from typing import Annotated, Any
 
 import psycopg
 import psycopg_pool
-from eventsourcing.persistence import DataError, InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, PersistenceError
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -25,9 +29,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.rest import admin, problems, reads, security, writes
-from api.rest.access_log import AccessLog
+from api.rest.access_log import SAFE_METHODS, AccessLog
+from api.rest.body_limits import MAX_JSON_DEPTH, BodyLimit
 from api.rest.context import ApiContext, context
 from api.web import errors as web_errors
 from api.web import pages as web
@@ -36,13 +42,18 @@ from api.web.errors import as_page
 from api.web.session import BadCsrf, SignInRequired
 from domain.errors import CustodyError
 from ledger.clock import Clock
+from ledger.follower import READS_MAY_LAG
 from ledger.ledger_meta import NotInitialised
 from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused
+from ledger.storage_faults import STORAGE_FULL, classify
 from ledger.store import ConcurrentChange
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-DATABASE_DOWN = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg_pool.PoolTimeout, sqlite3.Error)
+# What a failing database raises: eventsourcing's wrappers (a read-only PostgreSQL transaction arrives as
+# its InternalError), the drivers' own errors, the pool's timeout. DataError has a handler of its own.
+DATABASE_DOWN = (PersistenceError, psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error)
+logger = logging.getLogger("custody.api")
 DESCRIPTION = """Signed, event-sourced chain of identity and custody for cell-therapy products.
 
 Sign in at `POST /auth/token` (form fields `username`, `password`) and send the token as
@@ -63,17 +74,53 @@ class Health(BaseModel):
 
 
 def database_down(request: Request, error: Exception) -> JSONResponse:
-    """503: nothing was stored; the client retries later."""
+    """The storage fault by name: 507 full, 503 read-only, locked or unreachable; nothing was stored.
+
+    A storage error this server does not recognise is a 500 naming the error's type
+    rather than a promise that retrying will help. Its type and route template are
+    logged, never its message or the path: a driver's message can quote stored values.
+    """
+    fault = classify(error)
+    if fault is None:
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        logger.error("unrecognised storage error %s on %s", type(error).__name__, route)
+        return problems.remembered(
+            request,
+            problems.problem_response(
+                500,
+                "Storage error",
+                f"the database refused the request ({type(error).__name__}): nothing was stored",
+                rule="storage_error",
+            ),
+        )
     return problems.remembered(
         request,
         problems.problem_response(
-            503,
-            "Database unavailable",
-            "the database cannot be reached right now: nothing was stored; try again in a moment",
-            rule="database_unavailable",
-            headers={"Retry-After": "5"},
+            507 if fault is STORAGE_FULL else 503,
+            fault.title,
+            fault.message,
+            rule=fault.rule,
+            headers={"Retry-After": str(fault.retry_after_seconds)},
         ),
     )
+
+
+class ReadsMayLag:
+    """ASGI middleware: while a GET or HEAD is served, a projection that cannot catch up (the database
+    takes no writes) answers with what it holds instead of failing the read (see ledger/follower.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        token = READS_MAY_LAG.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            READS_MAY_LAG.reset(token)
 
 
 def unstorable_value(request: Request, error: Exception) -> JSONResponse:
@@ -85,6 +132,20 @@ def unstorable_value(request: Request, error: Exception) -> JSONResponse:
             "Invalid request",
             f"the request holds a value the database cannot take: {error}",
             rule="unstorable_value",
+        ),
+    )
+
+
+def too_deep(request: Request, error: Exception) -> JSONResponse:
+    """422: a body nested deeper than any parser should follow (framework-parsed bodies land here)."""
+    return problems.remembered(
+        request,
+        problems.problem_response(
+            422,
+            "Invalid request",
+            f"the request body is nested too deep: at most {MAX_JSON_DEPTH} levels are accepted",
+            rule="too_deep",
+            field="body",
         ),
     )
 
@@ -109,7 +170,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             app.state.context.close()
 
     app = FastAPI(title="Custody Ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(ReadsMayLag)
     app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_exception_handler(RecursionError, as_page(too_deep))
     for error_type in (CustodyError, ConcurrentChange, SignatureRefused):
         app.add_exception_handler(error_type, as_page(problems.custody_error))
     app.add_exception_handler(problems.ApiProblem, as_page(problems.api_problem))

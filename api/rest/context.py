@@ -16,6 +16,7 @@ from fastapi import Request
 from api.rest.tokens import InvalidToken, Principal, Token, TokenService
 from domain.events import Actor, Role
 from domain.staff import StaffMember, staff_id_for
+from domain.text import text_problem
 from ledger.clock import Clock
 from ledger.credentials import Credentials, LockoutPolicy, SignIn
 from ledger.idempotency import IdempotencyKeys
@@ -87,6 +88,8 @@ class ApiContext:
         The one sign-in of the HTTP API and the web pages: the ledger's own user and
         anyone unknown are refused exactly like a wrong password.
         """
+        if text_problem(username) is not None:  # no one can be registered under it: refused, nothing counted
+            return SignInResult(SignIn.REFUSED, None, None)
         member = self.ledger.load(staff_id_for(username))
         staff = member if isinstance(member, StaffMember) and member.role != Role.SYSTEM else None
         active_key = staff.active_keys[-1] if staff is not None and staff.active_keys else None

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 from domain.payloads import Bounds, Format, Length
 from domain.registry import EVENT_TYPES
 from domain.spec import EventSpec
+from domain.text import FREE_TEXT_MAX, SHORT_TEXT_MAX
 
 REF = "#/components/schemas/{model}"
 EXAMPLES = Path(__file__).with_name("event_examples.json")
@@ -62,6 +63,9 @@ def _constraints(metadata: Iterable[Any]) -> dict[str, Any]:
             extra["minItems"] = marker.low
             if marker.high is not None:
                 extra["maxItems"] = marker.high
+        elif marker is Format.FREE_TEXT:
+            extra["maxLength"] = FREE_TEXT_MAX
+            extra["description"] = "free text: line breaks allowed, no other control characters"
         elif isinstance(marker, Format) and marker in FORMATS:
             extra["format"] = FORMATS[marker]
         elif isinstance(marker, Format):
@@ -98,6 +102,8 @@ def _enrich(cls: type[Any], schema: dict[str, Any], defs: dict[str, Any]) -> Non
     properties = schema.get("properties", {})
     for field in dataclasses.fields(cls):
         base, extra = _annotated_parts(hints[field.name])
+        if base is str and not extra:
+            extra = {"maxLength": SHORT_TEXT_MAX}
         if extra and field.name in properties:
             _apply(properties[field.name], extra)
         for nested in (base, *get_args(base)):

@@ -191,9 +191,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Your role may not do this",
         404: "Nothing has that id",
         409: "Conflicts with the stored state, or someone changed it first",
+        413: "The request body is larger than CUSTODY_MAX_BODY_BYTES: refused before it was read whole",
         422: "The request is malformed: the field and the rule are named",
         429: "Too many failed sign-ins: the account is locked for a while",
-        503: "The database cannot be reached: nothing was stored, try again",
+        503: "The database is read-only, locked or cannot be reached (the rule says which): nothing was stored",
+        507: "The database's disk is full: nothing was stored; reads still work",
     }
     return {
         status: {"model": Problem, "description": described[status], "content": {PROBLEM_JSON: {}}}

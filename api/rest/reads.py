@@ -10,11 +10,13 @@ returned: the pseudonym only.
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.rest import access
@@ -39,6 +41,16 @@ router = APIRouter(tags=["reading"])
 READ_PROBLEMS = responses(401, 403, 404, 422, 503)
 resolve_product = COLLECTIONS[0].resolve
 ProductReference = Annotated[str, "the product's UUID or its COI"]
+UNREPLAYABLE = (LookupError, TypeError, ValueError, AttributeError)
+"""What replaying a stored payload of an unexpected shape raises (undecodable bytes are a ValueError)."""
+
+
+class SignedJSON(JSONResponse):
+    """Signed events exactly as stored, even text UTF-8 cannot carry: a lone surrogate travels as its
+    JSON escape (``\\ud800``), as in the stored bytes, instead of failing the answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 class ProductStatus(BaseModel):
@@ -83,10 +95,15 @@ def _actor(principal: Principal) -> Actor:
 
 
 def visible(ctx: ApiContext, principal: Principal, product_id: UUID) -> bool:
+    """Whether the product is readable; a sponsor's trial is learnt by replay, so a product whose stored
+    history cannot be replayed (a hostile or older event) is not shown to a sponsor rather than failing the list."""
     if principal.role != Role.SPONSOR:
         return True
-    product = ctx.ledger.load(product_id)
-    return isinstance(product, TherapyProduct) and visible_to(_actor(principal), product, ctx.ledger.load)
+    try:
+        product = ctx.ledger.load(product_id)
+        return isinstance(product, TherapyProduct) and visible_to(_actor(principal), product, ctx.ledger.load)
+    except UNREPLAYABLE:
+        return False
 
 
 def _product_id(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
@@ -157,10 +174,10 @@ def product_timeline(
     reference: str,
     principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
-) -> dict[str, Any]:
+) -> Response:
     """Every event of the product with its hash and signature, oldest first."""
     product_id, history = _product_history(ctx, principal, reference)
-    return {"product_id": product_id, "events": [envelope.to_json() for envelope in history]}
+    return SignedJSON({"product_id": str(product_id), "events": [envelope.to_json() for envelope in history]})
 
 
 @router.get(
@@ -173,11 +190,11 @@ def product_export(
     reference: str,
     principal: Annotated[Principal, Depends(allow("export products", access.PRODUCT_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
-) -> dict[str, Any]:
+) -> Response:
     """The offline bundle (docs/bundle-format.md): events, inclusion proofs, checkpoint, keys. Verify it with
     `custody verify-bundle`, which opens no store."""
     product_id, _ = _product_history(ctx, principal, reference)
-    return export_bundle(ctx.ledger, product_id)
+    return SignedJSON(export_bundle(ctx.ledger, product_id))
 
 
 @router.get(

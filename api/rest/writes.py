@@ -10,6 +10,7 @@ password is needed). The answer is every stored event, with hash and signature.
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from api.rest.access import allow, forbidden
 from api.rest.access_log import note_change
+from api.rest.body_limits import MAX_JSON_DEPTH, json_depth_exceeds
 from api.rest.context import ApiContext, context
 from api.rest.event_schemas import REF, kind_schemas, request_name, request_schema, requestable
 from api.rest.problems import ApiProblem, responses
@@ -32,16 +34,20 @@ from domain.identifiers import parse_coi, product_id_for
 from domain.pathway import pathway_id_for
 from domain.registry import EVENT_TYPES
 from domain.site import site_id_for
+from domain.text import first_bad_text
 from domain.trial import trial_id_for
 from ledger.canonical import CanonicalizationError, canonical_json
 from ledger.clock import instant_field
 from ledger.envelope import Envelope
-from ledger.idempotency import ClaimState
+from ledger.idempotency import Claim, ClaimLost, ClaimState
 from ledger.merkle_log import checkpoint_if_due
+from ledger.recorders import InTransaction
 
+LOG = logging.getLogger("custody.api")
 router = APIRouter(tags=["recording"])
-WRITE_PROBLEMS = responses(401, 403, 404, 409, 422, 503)
+WRITE_PROBLEMS = responses(401, 403, 404, 409, 413, 422, 503, 507)
 IDEMPOTENCY_KEY_MAX = 200
+ENROL_TYPE = "ProductEnrolled"
 
 
 class StoredEvent(BaseModel):
@@ -114,8 +120,20 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise ApiProblem(
             422, "Invalid request", f"the body is not JSON: {error}", rule="invalid_json", field="body"
         ) from None
+    except RecursionError:
+        body = None
+    if body is None or json_depth_exceeds(body):
+        raise ApiProblem(
+            422, "Invalid request", f"the body is nested more than {MAX_JSON_DEPTH} levels deep",
+            rule="too_deep", field="body",
+        )  # fmt: skip
     if not isinstance(body, dict):
         raise ApiProblem(422, "Invalid request", "the body must be a JSON object", rule="not_an_object", field="body")
+    bad_text = first_bad_text(body, "body")
+    if bad_text is not None:  # named here: the canonical encoder below would trip on a lone surrogate first
+        where, rule, why = bad_text
+        field = where.removeprefix("body.")
+        raise ApiProblem(422, "Invalid request", f"{field} {why}", rule=rule, field=field)
     try:
         canonical_json(body)  # what is signed and what identifies a retry: refuse what it cannot encode, not 500
     except CanonicalizationError as error:
@@ -188,6 +206,11 @@ def _step(
             422, "Invalid request", f"type {event_type!r} is not recorded here; use one of: {known}",
             rule="unknown_event_type", field="type",
         )  # fmt: skip
+    if aggregate_id is None and spec.name != ENROL_TYPE:
+        raise ApiProblem(
+            422, "Invalid request", f"type {event_type!r} cannot open a product: POST /products takes {ENROL_TYPE}",
+            rule="unknown_event_type", field="type",
+        )  # fmt: skip
     if not spec.allows_role(principal.role):
         raise forbidden(principal, f"record {spec.name}", frozenset(str(r) for r in spec.roles))
     unknown = sorted(set(body) - {"type", "payload", "meaning", "occurred_at", "password"})
@@ -242,48 +265,42 @@ async def record_step(
     body = await _json_object(request)
     step = _step(kind, body, principal, aggregate_id, if_match)
     key = _idempotency_key(idempotency_key)
-    now = ctx.ledger.clock.now()
+    claim = None
     if key is not None:
+        request_hash = _request_hash(request.url.path, body, if_match)
         claim = await run_in_threadpool(
-            ctx.idempotency.claim, principal.username, key, _request_hash(request.url.path, body, if_match), now
+            ctx.idempotency.claim, principal.username, key, request_hash, ctx.ledger.clock.now()
         )
-        if claim.state is ClaimState.ANSWERED:
-            note_change(request, replayed=True, aggregate_id=(claim.response or {}).get("aggregate_id"))
-            response.headers["Idempotent-Replayed"] = "true"
-            response.status_code = claim.status or 201
-            return claim.response
-        if claim.state is ClaimState.PENDING:
-            raise ApiProblem(
-                409, "Request in progress",
-                f"a request with this Idempotency-Key started at {claim.created_at} has no answer yet; if it was "
-                "interrupted, read the history before recording the step again",
-                rule="idempotency_in_progress", field="Idempotency-Key",
-            )  # fmt: skip
-        if claim.state is ClaimState.OTHER_REQUEST:
-            raise ApiProblem(
-                422, "Invalid request",
-                "this Idempotency-Key was already used for a different request: use a new key for a new request",
-                rule="idempotency_key_reused", field="Idempotency-Key",
-            )  # fmt: skip
+        if claim.state is not ClaimState.NEW:
+            return _claimed(request, response, claim)
 
-    def store() -> dict[str, Any]:
-        envelopes = ctx.ledger.record(
+    def answer(envelopes: list[Envelope]) -> list[InTransaction]:
+        if claim is None or key is None:
+            return []
+        result = _result(step.aggregate_id, envelopes, ctx)
+        return [ctx.idempotency.answer_in_transaction(claim, principal.username, key, 201, result)]
+
+    def store() -> list[Envelope]:
+        return ctx.ledger.record(
             step.event_type, step.aggregate_id, step.payload,
             user=principal.username, meaning=step.meaning, password=step.password,
             occurred_at=step.occurred_at, expected_version=step.expected_version, session=principal.session,
+            with_events=answer,
         )  # fmt: skip
-        result = _result(step.aggregate_id, envelopes, ctx)
-        if key is not None:
-            ctx.idempotency.answer(principal.username, key, 201, result)
-        checkpoint_if_due(ctx.ledger)
-        return result
 
     try:
-        result = await run_in_threadpool(store)
+        envelopes = await run_in_threadpool(store)
+    except ClaimLost as lost:
+        raise ApiProblem(
+            409, "Request taken over by its retry", str(lost), rule=lost.rule, field="Idempotency-Key"
+        ) from None
     except BaseException:
-        if key is not None:
-            await run_in_threadpool(ctx.idempotency.release, principal.username, key)
+        if claim is not None and key is not None:
+            await run_in_threadpool(ctx.idempotency.release, principal.username, key, claim)
         raise
+    # Stored and committed (with its idempotent answer): nothing after this point may turn it into an error.
+    result = _result(step.aggregate_id, envelopes, ctx)
+    await run_in_threadpool(_checkpoint_after_write, ctx)
     note_change(
         request,
         aggregate_id=result["aggregate_id"],
@@ -293,6 +310,38 @@ async def record_step(
     response.status_code = 201
     response.headers["ETag"] = f'"{result["version"]}"'
     return result
+
+
+def _claimed(request: Request, response: Response, claim: Claim) -> Any:
+    """The answer to a request whose key was already claimed: the stored answer, or why there is none."""
+    if claim.state is ClaimState.ANSWERED:
+        stored = claim.response or {}
+        note_change(request, replayed=True, aggregate_id=stored.get("aggregate_id"))
+        response.headers["Idempotent-Replayed"] = "true"
+        if "version" in stored:
+            response.headers["ETag"] = f'"{stored["version"]}"'
+        response.status_code = claim.status or 201
+        return stored
+    if claim.state is ClaimState.PENDING:
+        raise ApiProblem(
+            409, "Request in progress",
+            f"a request with this Idempotency-Key started at {claim.created_at} has no answer yet: retry after "
+            f"{claim.retry_after} s; if it was interrupted, nothing was stored and the retry will record the step once",
+            rule="idempotency_in_progress", field="Idempotency-Key", headers={"Retry-After": str(claim.retry_after)},
+        )  # fmt: skip
+    raise ApiProblem(
+        422, "Invalid request",
+        "this Idempotency-Key was already used for a different request: use a new key for a new request",
+        rule="idempotency_key_reused", field="Idempotency-Key",
+    )  # fmt: skip
+
+
+def _checkpoint_after_write(ctx: ApiContext) -> None:
+    """Sign a checkpoint when one is due; a failure is logged and retried at the next write, never answered."""
+    try:
+        checkpoint_if_due(ctx.ledger)
+    except Exception:
+        LOG.exception("checkpoint after a write failed; the step is stored, the next write tries again")
 
 
 def _body_doc(schema: dict[str, Any], example: dict[str, Any] | None = None) -> dict[str, Any]:

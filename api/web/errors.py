@@ -45,6 +45,10 @@ def as_page(handler: Handler) -> Handler:
             "rule": problem.get("rule"),
             "field": problem.get("field"),
         }
-        return render(request, "error.html", values, status=response.status_code)
+        page = render(request, "error.html", values, status=response.status_code)
+        if "retry-after" in response.headers:
+            # A storage fault says when to try again; the browser (and a person's proxy) should know it too.
+            page.headers["Retry-After"] = response.headers["retry-after"]
+        return page
 
     return handle

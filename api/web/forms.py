@@ -72,6 +72,8 @@ def _widget(name: str, hint: Any, markers: list[Any]) -> tuple[str, tuple[str, .
         return "datetime", (), ""
     if Format.DATE in markers:
         return "date", (), ""
+    if Format.FREE_TEXT in markers:
+        return "textarea", (), ""
     if Format.COI in markers:
         return ("scan" if name.startswith("scanned") else "text"), (), "ISBT 128 COI, as printed or scanned"
     if hint is str:

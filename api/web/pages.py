@@ -2,8 +2,9 @@
 
 Server-rendered HTML (Jinja2) with htmx for the scan check, so a bedside tablet
 needs nothing but a browser. Every page goes through the same ledger, the same
-roles and the same signature rules as the HTTP API; a step form is refused (and
-nothing signed) when a scanned label does not match the product.
+roles and the same signature rules as the HTTP API; a scanned label or wristband
+that does not match is refused by the ledger and recorded as a near miss that
+suspends the product, as through the API.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
@@ -186,7 +188,7 @@ def _shipment_steps(ctx: ApiContext, status: dict[str, Any], principal: Principa
     shipment = status.get("shipment_id")
     if not shipment or status.get("state") != "in_transit":
         return []
-    names = ("ShipmentHandedOver", "ShipmentReceived")
+    names = ("ShipmentHandedOver", "ShipmentHandOverAccepted", "ShipmentReceived")
     return [(str(shipment), EVENT_TYPES[name]) for name in names if EVENT_TYPES[name].allows_role(principal.role)]
 
 
@@ -323,19 +325,15 @@ async def record_step(
         FormField(f.name, f.widget, f.required, f.choices, f.minimum, f.maximum, form.get(f.name, ""), f.hint)
         for f in page["fields"]
     ]
-    page["fields"] = fields
+    # A refused form is shown again with what was typed, except the wristband: a scan of the wrong
+    # patient's wristband is another person's identity, never echoed back in a page.
+    page["fields"] = [replace(f, value="") if f.name.startswith("wristband_") else f for f in fields]
     target = page["aggregate_id"] or UUID(form.get("new_id") or str(uuid.uuid4()))
     page["new_id"] = str(target)
     try:
+        # The scans are judged by the ledger, not here: a mismatch is then refused AND recorded as a near
+        # miss that suspends the product, exactly as through the API and the CLI.
         payload = payload_from_form(fields, form, zone(ctx))
-        if page["aggregate_id"] is not None and spec.kind == "product":
-            for field in fields:
-                if field.widget == "scan" and scan_verdict(target, str(payload.get(field.name, ""))) != "match":
-                    raise InvalidInput(
-                        "MISMATCH: the scanned label is not this product: nothing was signed",
-                        field=f"payload.{field.name}",
-                        rule="identity_mismatch",
-                    )
         occurred = form.get("occurred_at", "").strip()
         occurred_at = local_instant(occurred, "occurred_at", zone(ctx)) if occurred else None
 

@@ -37,9 +37,9 @@ from api.rest.app import create_app
 from domain.identifiers import allocate_coi, product_id_for
 from ledger.settings import Settings
 from tests.api.conftest import START, password
-from tests.integration.journeys import PATIENT, Recorder
+from tests.integration.journeys import PATIENT, Recorder, ready
 
-TRIAL = "CART-AUTOIMMUNE-01"
+TRIAL = "FUZZ-TRIAL-01"  # not the demo trial, which the patient's pathway fixture registers
 COI = allocate_coi(Settings().facility, START.year, "FUZZ01")
 PRODUCT = product_id_for(COI)
 NOTE = {"type": "AnnotationAdded", "meaning": "authored", "payload": {"text": "fuzzing the HTTP API"}}
@@ -89,6 +89,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi(), config
 @pytest.fixture
 def stored_product(team: Recorder) -> None:
     """A CAR-T product under ``COI``: enrolled, collected, manufactured, released, shipped and stored in LN2."""
+    ready(team, START, PATIENT)
     j.enrol_car_t(team, COI, PATIENT, "systemic_lupus_erythematosus", START)
     qc_at = j.collect_and_manufacture(team, PRODUCT, COI, "G123426000001", START + timedelta(days=1))
     j.qc(team, PRODUCT, qc_at)

@@ -7,33 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 from api import demo_journeys as j
+from domain.pathway import pathway_id_for
 from ledger.bundle_verify import verify_bundle
 from ledger.service import CustodyLedger
+from ledger.setup import register_staff
 from ledger.trust_anchor import home_trust_anchor
 from tests.api.conftest import START, password
-from tests.integration.journeys import PATIENT, Recorder, enrolled, released_and_stored
+from tests.integration.journeys import PATIENT, Recorder, enrolled, password_of, ready, released_and_stored
 
 TRIAL = "CART-AUTOIMMUNE-01"
-
-
-def authorise_sponsor(sign_in: Any) -> None:
-    """The admin registers the demo trial and lets the sponsor user read its products, over the API."""
-    admin = sign_in("admin")
-    registered = admin.post(
-        f"/trials/{TRIAL}/events",
-        {
-            "type": "TrialRegistered",
-            "meaning": "approved",
-            "password": password("admin"),
-            "payload": {"protocol": TRIAL, "sponsor": "Academic sponsor (AP-HP)", "title": "Anti-CD19 CAR-T"},
-        },
-    )
-    assert registered.status_code == 201, registered.text
-    authorised = admin.post(
-        f"/trials/{TRIAL}/events",
-        {"type": "SponsorUserAuthorised", "meaning": "approved", "payload": {"user_id": "sponsor"}},
-    )
-    assert authorised.status_code == 201, authorised.text
 
 
 def test_status_history_and_bundle_of_a_stored_product(sign_in: Any, team: Recorder, ledger: CustodyLedger) -> None:
@@ -81,6 +63,7 @@ def test_product_list_filters_by_state_and_pages(sign_in: Any, team: Recorder) -
 
 def test_a_sponsor_reads_only_its_trials_products(sign_in: Any, team: Recorder, ledger: CustodyLedger) -> None:
     in_trial = enrolled(team, START)
+    ready(team, ledger.clock.now() - timedelta(days=1), "PSN-TEST-0009")  # enrolled now: a current RCP decision
     coi = j.new_coi(ledger.settings.facility, START.year % 100)
     outside = sign_in("physician").post(
         "/products",
@@ -95,10 +78,11 @@ def test_a_sponsor_reads_only_its_trials_products(sign_in: Any, team: Recorder, 
             },
         },
     ).json()["aggregate_id"]  # fmt: skip
-    sponsor = sign_in("sponsor")
-    assert sponsor.get("/products").json() == [], "not authorised on any trial yet"
-    assert sponsor.get(f"/products/{in_trial.product}").status_code == 404
-    authorise_sponsor(sign_in)
+    register_staff(ledger, "sponsor2", "Sid Sponsor", "sponsor", password_of("sponsor2"), registrar="ledger")
+    unauthorised = sign_in("sponsor2")
+    assert unauthorised.get("/products").json() == [], "a sponsor not authorised on any trial sees nothing"
+    assert unauthorised.get(f"/products/{in_trial.product}").status_code == 404
+    sponsor = sign_in("sponsor")  # authorised on the demo trial when the fixtures registered it
     assert [row["product_id"] for row in sponsor.get("/products").json()] == [str(in_trial.product)]
     assert sponsor.get(f"/products/{in_trial.product}").status_code == 200
     assert sponsor.get(f"/products/{in_trial.product}/timeline").status_code == 200
@@ -112,9 +96,10 @@ def test_patient_timeline_inventory_audit_metrics(sign_in: Any, team: Recorder) 
     journey = released_and_stored(team, START)
     auditor = sign_in("auditor")
     timeline = auditor.get(f"/patients/{PATIENT}/timeline").json()
-    assert timeline[0]["event_type"] == "ProductEnrolled" and {row["product_id"] for row in timeline} == {
-        str(journey.product)
-    }
+    assert timeline[0]["event_type"] == "PatientEnrolled", "the pathway comes before any product"
+    assert {row["product_id"] for row in timeline} == {str(journey.product), str(pathway_id_for(PATIENT))}
+    product_rows = [row for row in timeline if row["product_id"] == str(journey.product)]
+    assert product_rows[0]["event_type"] == "ProductEnrolled"
     assert auditor.get("/patients/PSN-NOBODY/timeline").status_code == 404
     inventory = auditor.get("/inventory").json()
     assert [row["product_id"] for row in inventory] == [str(journey.product)]

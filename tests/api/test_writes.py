@@ -9,7 +9,7 @@ from typing import Any
 from api import demo_journeys as j
 from ledger.service import CustodyLedger
 from tests.api.conftest import START, MovableClock, password
-from tests.integration.journeys import Journey, Recorder, enrolled, verify
+from tests.integration.journeys import Journey, Recorder, enrolled, ready, verify
 
 
 def collection(journey: Journey, **changes: Any) -> dict[str, Any]:
@@ -47,7 +47,10 @@ def test_a_step_is_stored_signed_and_answered_with_hash_and_signature(
     result = answer.json()
     assert result["aggregate_id"] == str(journey.product)
     assert answer.headers["etag"] == f'"{result["version"]}"'
-    [event] = result["events"]
+    [event] = [e for e in result["events"] if e["body"]["aggregate_id"] == str(journey.product)]
+    assert [e["body"]["type"] for e in result["events"]] == ["ApheresisCollected", "DinAssigned"], (
+        "the DIN's own record is taken in the same write"
+    )
     assert event["body"]["type"] == "ApheresisCollected"
     assert event["body"]["actor"]["user_id"] == "nurse"
     stored = ledger.history(journey.product)[-1]
@@ -179,7 +182,8 @@ def test_a_step_out_of_order_is_a_409_conflict(sign_in: Any, team: Recorder, led
     assert answer.json()["rule"]
 
 
-def test_enrolment_derives_the_product_id_from_the_coi(sign_in: Any, ledger: CustodyLedger) -> None:
+def test_enrolment_derives_the_product_id_from_the_coi(sign_in: Any, team: Recorder, ledger: CustodyLedger) -> None:
+    ready(team, ledger.clock.now() - timedelta(days=1), "PSN-API-0001")  # enrolled now: a current RCP decision
     coi = j.new_coi(ledger.settings.facility, START.year % 100)
     body = {
         "type": "ProductEnrolled",

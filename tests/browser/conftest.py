@@ -38,7 +38,7 @@ from api.web.session import COOKIE
 from ledger.service import CustodyLedger
 from ledger.setup import initialise, register_staff
 from tests.conftest import make_settings, postgres_url
-from tests.integration.journeys import Journey, Recorder, enrolled, released_and_stored
+from tests.integration.journeys import Journey, Recorder, conditioned, enrolled, identified, released_and_stored
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -137,6 +137,8 @@ def ward(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         rec = Recorder(ledger, {username: member[2] for username, member in STAFF.items()})
         now = datetime.now(UTC).replace(microsecond=0)
         journey = enrolled(rec, now - timedelta(hours=2), PATIENT)
+        identified(ledger, PATIENT)  # the wristband the bedside checks scan
+        conditioned(rec, PATIENT, now)  # lymphodepletion, inside the window of an infusion today
         stored = released_and_stored(rec, now - timedelta(days=30), STORED_PATIENT)
         other = enrolled(rec, now - timedelta(hours=1), OTHER_PATIENT)
     finally:

@@ -5,8 +5,9 @@ would take it: the worklist, the product page, the step's link, the form (filled
 with the demo journey's real values), the scanned label (the scanner types the
 COI then Enter), and the signature dialog, which must show the printed name, the
 date and time and the meaning, and ask for the password at the first signature of
-a session only. Then the label mismatch a scanner catches before anything is
-signed, and a step a role may not record. Screenshots are kept as artefacts.
+a session only. Then the label mismatch a scanner catches before the signature (and
+the server records as a near miss if the form is forced through), and a step a role
+may not record. Screenshots are kept as artefacts.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tests.browser.conftest import (
     as_user,
     require_browser,
 )
+from tests.integration.journeys import IDENTITY
 
 require_browser()  # skip (or, with CI=true, fail) before playwright is imported
 
@@ -253,7 +255,7 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
         "pharmacist", "StoredInLN2", "performed", "stored",
         {
             "site": demo.PHARMACY, "tank": "LN2-TANK-1", "rack": "R3", "box": "B12",
-            "position": "A1", "temperature_c": "-180.0",
+            "position": "A2", "temperature_c": "-180.0",
         },
     )  # fmt: skip
     # Administration on the unit.
@@ -266,13 +268,14 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
         "nurse", "Thawed", "performed", "thawed", {"method": "dry_thawer", "bag_id": bag},
         before_signing=times_prefilled("started_at", "completed_at"),
     )  # fmt: skip
-    chain.step(
-        "nurse", "BedsideCheckPerformed", "performed", "thawed", {"scanned_patient": PATIENT}, scans=("scanned_coi",)
-    )
-    chain.step(
-        "physician", "BedsideCheckWitnessed", "witnessed", "bedside_verified",
-        {"scanned_patient": PATIENT}, scans=("scanned_coi",),
-    )  # fmt: skip
+    # Each bedside check scans the bag's own label and the patient's wristband (hospital number, birth date).
+    bedside: dict[str, Value] = {
+        "scanned_bag_id": bag,
+        "wristband_hospital_number": IDENTITY.hospital_number,
+        "wristband_birth_date": IDENTITY.birth_date,
+    }
+    chain.step("nurse", "BedsideCheckPerformed", "performed", "thawed", bedside, scans=("scanned_coi",))
+    chain.step("physician", "BedsideCheckWitnessed", "witnessed", "bedside_verified", bedside, scans=("scanned_coi",))
     page = chain.step(
         "nurse", "Infused", "performed", "infused",
         {"volume_ml": "68", "bag_ids": bag, "observations": "well tolerated"},
@@ -298,7 +301,7 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
 
 
 def test_label_mismatch(ward: Ward, desks: Desks, artefacts: Artefacts) -> None:
-    """Another patient's label scanned at dispensing: shown at once, no signature, nothing stored."""
+    """Another patient's label scanned at dispensing: shown at once, no signature dialog; forced, a near miss."""
     page = desks("pharmacist")
     coi = ward.stored.coi.value
     open_from_worklist(page, coi)
@@ -321,14 +324,20 @@ def test_label_mismatch(ward: Ward, desks: Desks, artefacts: Artefacts) -> None:
     expect(page.locator("#f-scanned_coi")).to_be_focused()
     artefacts.shot(page, "no-signature-dialog")
 
-    # Even a form sent past the page's script is refused by the server before anything is signed.
-    page.locator("#step-form").evaluate("form => form.submit()")
+    # A form sent past the page's script, password and all, is refused by the server: the dispensing is not
+    # signed, and the pharmacist's scan of the wrong label is recorded as a near miss that suspends the product.
+    page.locator("#step-form").evaluate(
+        "(form, password) => { form.elements.password.value = password; form.submit(); }", STAFF["pharmacist"][2]
+    )
     expect(page.locator("#problem")).to_contain_text("identity_mismatch")
     artefacts.shot(page, "server-refuses")
 
     page.goto(f"/ui/products/{quote(coi)}")
     expect(page.locator("#product-state")).to_have_text("stored")
-    assert timeline_length(page) == before, "a refused scan must store nothing"
+    assert timeline_length(page) == before + 1, "the near miss, and nothing else, is stored"
+    expect(page.locator("#timeline > li strong").last).to_have_text("IdentityMismatchRecorded")
+    expect(page.locator("#holds")).to_contain_text("suspension")
+    expect(page.locator("#next-step")).to_have_text("MismatchResolved")
     expect(page.locator("#verification-badge")).to_have_class(re.compile(r"\bgood\b"))
     # The other patient's product is untouched too.
     page.goto(f"/ui/products/{quote(ward.other.coi.value)}")

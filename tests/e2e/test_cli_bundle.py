@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import uuid4
 
 from tests.e2e.conftest import Custody
 
@@ -12,7 +13,18 @@ def test_a_bundle_verifies_elsewhere_without_creating_any_store(demo_ledger: Cus
     demo_ledger.run("export", demo_ledger.demo["products"][0], "-o", str(bundle))
     elsewhere = Custody(backend="sqlite", home=tmp_path / "inspector")
     result = elsewhere.run_json("verify-bundle", str(bundle), "--trust", str(demo_ledger.home / "ledger.pub"))
-    assert result == {"intact": True, "problems": [], "trust_anchor": True}
+    assert {key: result[key] for key in ("intact", "problems", "trust_anchor", "product_id")} == {
+        "intact": True,
+        "problems": [],
+        "trust_anchor": True,
+        "product_id": demo_ledger.demo["products"][0],
+    }
+    assert result["versions"] == list(range(1, len(result["versions"]) + 1)) and result["checkpoint_size"] > 0
+    other = elsewhere.run_json(
+        "verify-bundle", str(bundle), "--product", str(uuid4()), "--trust", str(demo_ledger.home / "ledger.pub"),
+        expect=1,
+    )  # fmt: skip
+    assert other["intact"] is False and "not " in other["problems"][-1]
     assert not elsewhere.home.exists()
 
 

@@ -112,4 +112,4 @@ def test_init_against_an_unreachable_postgresql_exits_3_with_a_message_not_a_tra
 
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 3
-    assert "unreachable" in result.stderr
+    assert "cannot be reached" in result.stderr and "[rule: database_unavailable]" in result.stderr

@@ -61,3 +61,10 @@ def test_every_demo_patient_has_an_encrypted_identity_on_record(demo_ledger: Cus
 
     assert sorted(pseudonym for pseudonym, _ in rows) == sorted(PATIENTS)
     assert all(size > 0 for _, size in rows)
+
+
+def test_the_demo_bedside_checks_scanned_wristbands_and_kept_only_that_they_matched(stored: bytes) -> None:
+    # The demo's bedside checks scan each patient's hospital number and birth date (and, once, the wristband of
+    # the patient in the next bed); the events keep the verdict and the identity version, never the scan.
+    assert b'"wristband_matched":true' in stored and b'"identity_version":' in stored
+    assert b'"field":"payload.wristband_hospital_number","scanned":"withheld' in stored  # the near miss names the field

@@ -84,18 +84,23 @@ def test_verify_after_one_stored_byte_is_edited_exits_1_naming_aggregate_version
     result = fresh_demo.run("verify", expect=1)
     report = fresh_demo.run_json("verify", expect=1)
 
-    # The event itself fails, and so does the demo's closing checkpoint, whose root no longer matches.
+    # The event itself fails, the follower's leaf for it no longer matches the row, and so does the demo's
+    # closing checkpoint, whose root no longer matches.
     fail_lines = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
-    assert len(fail_lines) == 2, result.stdout
+    assert len(fail_lines) == 3, result.stdout
     assert fail_lines[0].startswith(
         f"FAIL position {position} aggregate {product} version {EDITED_VERSION}: edited_record: "
     )
-    assert fail_lines[1].startswith(f"FAIL position {size} aggregate checkpoint version 0: checkpoint_mismatch: ")
-    assert result.stdout.strip().endswith("2 failure(s)")
+    assert fail_lines[1].startswith(
+        f"FAIL position {position} aggregate {product} version {EDITED_VERSION}: follower_mismatch: "
+    )
+    assert fail_lines[2].startswith(f"FAIL position {size} aggregate checkpoint version 0: checkpoint_mismatch: ")
+    assert result.stdout.strip().endswith("3 failure(s)")
     assert report["intact"] is False
     assert report["events"] == size
     assert [(f["position"], f["aggregate_id"], f["version"], f["reason"]) for f in report["failures"]] == [
         (position, product, EDITED_VERSION, "edited_record"),
+        (position, product, EDITED_VERSION, "follower_mismatch"),
         (size, "checkpoint", 0, "checkpoint_mismatch"),
     ]
 

@@ -21,10 +21,14 @@ from uuid import UUID
 import psycopg
 
 from api import demo_journeys as j
+from api import demo_pathway
 from domain.events import Actor
 from domain.identifiers import Coi
+from domain.ln2_position import position_id_for
+from domain.pathway import pathway_id_for
 from domain.staff import staff_id_for
 from ledger.envelope import Envelope, event_body, seal
+from ledger.identity_store import IdentityUnavailable, PatientIdentity
 from ledger.keys import KeyPair
 from ledger.service import CustodyLedger
 from ledger.settings import Settings, postgres_parts
@@ -35,6 +39,7 @@ from tests.conftest import postgres_url
 TEAM = {
     "nurse": ("Nina Nurse", "nurse"),
     "physician": ("Dr Paul Physician", "physician"),
+    "internist": ("Dr Irene Internist", "physician"),
     "pharmacist": ("Phil Pharmacist", "pharmacist"),
     "qp": ("Quentin Qp", "qp"),
     "courier": ("Carl Courier", "courier"),
@@ -91,8 +96,19 @@ class Journey:
     ended_at: datetime | None = None
 
 
+def ready(rec: Recorder, start: datetime, pseudonym: str = PATIENT, *, therapy: str = "car_t",
+          code: str = "ACADEMIC-CD19", diagnosis: str = "systemic_lupus_erythematosus") -> None:  # fmt: skip
+    """Registered, accredited sites and the patient's eligible, co-signed, consented pathway, before ``start``."""
+    for user in ("physician", "internist"):
+        if rec.ledger.load(staff_id_for(user)) is None:
+            register_team(rec.ledger, (user,))
+        rec.passwords.setdefault(user, password_of(user))
+    demo_pathway.ready_patient(rec, pseudonym, diagnosis, start, therapy, code)
+
+
 def enrolled(rec: Recorder, start: datetime, pseudonym: str = PATIENT) -> Journey:
-    """A CAR-T product enrolled under a fresh COI."""
+    """A CAR-T product enrolled under a fresh COI, for a patient whose pathway allows it."""
+    ready(rec, start, pseudonym)
     coi = j.new_coi(rec.ledger.settings.facility, start.year % 100)
     product = j.enrol_car_t(rec, coi, pseudonym, "systemic_lupus_erythematosus", start)
     return Journey(product, coi)
@@ -106,14 +122,36 @@ def released_and_stored(rec: Recorder, start: datetime, pseudonym: str = PATIENT
     j.qc(rec, journey.product, qc_at)
     rec("qp", "ProductReleased", journey.product, qc_at + timedelta(days=1), "released", certificate_id="CoR-1")
     j.ship_to_pharmacy(rec, [(journey.product, journey.coi)], qc_at + timedelta(days=2))
-    j.store(rec, journey.product, qc_at + timedelta(days=3), "A1")
+    j.store(rec, journey.product, qc_at + timedelta(days=3), free_position(rec.ledger))
     return journey
 
 
+def free_position(ledger: CustodyLedger) -> str:
+    """A position of the demo box no bag has used yet (A1…Z99): one bag per position, and test journeys that
+    start at different moments never contend for a place's history (a place's steps are in time order too)."""
+    for row in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for number in range(1, 100):
+            position = f"{row}{number}"
+            if ledger.load(position_id_for(j.PHARMACY, j.LN2_TANK, j.LN2_RACK, j.LN2_BOX, position)) is None:
+                return position
+    raise AssertionError("the demo box is full")
+
+
+def conditioned(rec: Recorder, pseudonym: str, infusion: datetime) -> None:
+    """The patient's lymphodepletion, ending three days before the infusion day (inside every CAR-T window)."""
+    ended = infusion - timedelta(days=3)
+    rec(
+        "physician", "LymphodepletionRecorded", pathway_id_for(pseudonym), ended, "performed",
+        agents=[{"name": "fludarabine", "dose": "25 mg/m²/day × 3"}],
+        started_on=(ended - timedelta(days=2)).date().isoformat(), ended_on=ended.date().isoformat(),
+    )  # fmt: skip
+
+
 def thawed(rec: Recorder, start: datetime, pseudonym: str = PATIENT) -> Journey:
-    """A stored product dispensed and thawed on the unit, awaiting the bedside checks."""
+    """A stored product of a conditioned patient, dispensed and thawed on the unit, awaiting the bedside checks."""
     journey = released_and_stored(rec, start, pseudonym)
     when = start + timedelta(days=25)
+    conditioned(rec, pseudonym, when)
     rec(
         "pharmacist",
         "Dispensed",
@@ -142,9 +180,23 @@ def thawed(rec: Recorder, start: datetime, pseudonym: str = PATIENT) -> Journey:
     return Journey(journey.product, journey.coi, thawed_at=done, bag=bag)
 
 
+IDENTITY = PatientIdentity("MARTIN", "Claire", "1979-03-14", "IPP-77001")
+"""The identity every test patient's wristband carries, sealed under each pseudonym by ``identified``."""
+
+
+def identified(ledger: CustodyLedger, pseudonym: str = PATIENT) -> dict[str, str]:
+    """Seal the test identity under ``pseudonym`` (once) and return what its wristband scans as."""
+    try:
+        ledger.identities.get(pseudonym)
+    except IdentityUnavailable:
+        ledger.identities.put(pseudonym, IDENTITY, ledger.clock.now())
+    return j.wristband_of(ledger, pseudonym)
+
+
 def bedside_checked(rec: Recorder, journey: Journey, pseudonym: str = PATIENT) -> None:
-    """The two independent bedside checks (nurse, then physician) on a thawed product."""
-    assert journey.thawed_at is not None
+    """The two independent bedside checks (nurse, then physician): COI, bag and the registered patient's wristband."""
+    assert journey.thawed_at is not None and journey.bag is not None
+    wristband = identified(rec.ledger, pseudonym)
     for user, kind, meaning, offset in (
         ("nurse", "BedsideCheckPerformed", "performed", 6),
         ("physician", "BedsideCheckWitnessed", "witnessed", 7),
@@ -156,13 +208,16 @@ def bedside_checked(rec: Recorder, journey: Journey, pseudonym: str = PATIENT) -
             journey.thawed_at + timedelta(minutes=offset),
             meaning,
             scanned_coi=journey.coi.value,
-            scanned_patient=pseudonym,
+            scanned_bag_id=journey.bag,
+            **wristband,
         )
 
 
 def infused(rec: Recorder, start: datetime, pseudonym: str = PATIENT) -> Journey:
     """A whole journey, enrolment to infusion and a follow-up visit."""
     journey = released_and_stored(rec, start, pseudonym)
+    identified(rec.ledger, pseudonym)
+    conditioned(rec, pseudonym, start + timedelta(days=25))
     end = j.administer(
         rec, journey.product, journey.coi, pseudonym, f"LOT-{journey.coi.sequence}-B1", start + timedelta(days=25)
     )

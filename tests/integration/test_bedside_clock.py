@@ -13,13 +13,22 @@ from domain.errors import TimeRuleViolation
 from domain.identifiers import Coi
 from domain.product import ProductState, TherapyProduct
 from ledger.service import CustodyLedger
-from tests.integration.journeys import PATIENT, Recorder, password_of, released_and_stored, team
+from tests.integration.journeys import (
+    PATIENT,
+    Recorder,
+    conditioned,
+    identified,
+    password_of,
+    released_and_stored,
+    team,
+)
 
 
 def thaw_now(rec: Recorder, ledger: CustodyLedger, started: datetime) -> tuple[Coi, UUID, str]:
     """A stored product dispensed an hour ago and thawed at the frozen 'now'."""
     journey = released_and_stored(rec, started)
     now = ledger.clock.now()
+    conditioned(rec, PATIENT, now)
     bag = f"LOT-{journey.coi.sequence}-B1"
     rec(
         "pharmacist", "Dispensed", journey.product, now - timedelta(hours=1), "verified",
@@ -38,7 +47,8 @@ def check_at_bedside(ledger: CustodyLedger, coi: Coi, product: UUID) -> None:
         ("nurse", "BedsideCheckPerformed", "performed"),
         ("physician", "BedsideCheckWitnessed", "witnessed"),
     ):
-        ledger.record(kind, product, {"scanned_coi": coi.value, "scanned_patient": PATIENT}, user=user, meaning=meaning)
+        scans = {"scanned_coi": coi.value, "scanned_bag_id": f"LOT-{coi.sequence}-B1", **identified(ledger)}
+        ledger.record(kind, product, scans, user=user, meaning=meaning, password=password_of(user))
 
 
 def infuse_now(ledger: CustodyLedger, product: UUID, bag: str, started: datetime) -> None:
@@ -62,9 +72,9 @@ def test_a_nurse_infuses_only_inside_the_thaw_to_infusion_window(
     rec = team(ledger)
     with freeze_time(datetime.now(UTC) + timedelta(days=1)) as clock:
         coi, product, bag = thaw_now(rec, ledger, ledger.clock.now() - timedelta(days=40))
-        clock.tick(timedelta(minutes=2))
-        check_at_bedside(ledger, coi, product)
         clock.tick(timedelta(minutes=minutes_after_thaw - 2))
+        check_at_bedside(ledger, coi, product)
+        clock.tick(timedelta(minutes=2))
         started = ledger.clock.now()
         clock.tick(timedelta(minutes=10))
         size = ledger.store.size()
@@ -88,7 +98,7 @@ def test_a_step_cannot_be_dated_a_second_after_the_ledger_clock(ledger: CustodyL
             ledger.record(
                 "BedsideCheckPerformed",
                 product,
-                {"scanned_coi": coi.value, "scanned_patient": PATIENT},
+                {"scanned_coi": coi.value, "scanned_bag_id": f"LOT-{coi.sequence}-B1", **identified(ledger)},
                 user="nurse",
                 meaning="performed",
                 occurred_at=ledger.clock.now() + timedelta(seconds=1),

@@ -53,14 +53,14 @@ def test_an_edited_checkpoint_root_is_refused(exported: tuple[dict[str, Any], se
     lines[2] = base64.b64encode(b"\x00" * 32).decode()
     edited["checkpoint"] = "\n".join(lines)
     problems = verify_bundle(edited, trusted)
-    assert "the checkpoint is not signed by the ledger's key" in problems
+    assert any(p.startswith("the checkpoint is not signed by a ledger key valid at its size") for p in problems)
 
 
 def test_a_bundle_checked_against_another_ledgers_key_fails(exported: tuple[dict[str, Any], set[bytes]]) -> None:
     bundle, _ = exported
     problems = verify_bundle(bundle, {KeyPair.generate().public_key})
     assert any("untrusted_ledger_key" in p for p in problems)
-    assert "the checkpoint is not signed by the ledger's key" in problems
+    assert any(p.startswith("the checkpoint is not signed by a ledger key valid at its size") for p in problems)
 
 
 def test_a_dropped_event_breaks_the_bundles_chain(exported: tuple[dict[str, Any], set[bytes]]) -> None:
@@ -72,5 +72,5 @@ def test_a_dropped_event_breaks_the_bundles_chain(exported: tuple[dict[str, Any]
 
 def test_an_unknown_bundle_format_is_named() -> None:
     assert verify_bundle({"format": "custody-ledger/bundle/v9"}, None) == [
-        "unknown bundle format 'custody-ledger/bundle/v9' (this verifier reads custody-ledger/bundle/v1)"
+        "unknown bundle format 'custody-ledger/bundle/v9' (this verifier reads custody-ledger/bundle/v2)"
     ]

@@ -29,11 +29,11 @@ USERS = ("nurse", "pharmacist")
 
 def _gate(ledger: CustodyLedger, barrier: threading.Barrier) -> None:
     """Make this ledger wait at the barrier just before it appends (after it decided on its head)."""
-    append: Callable[[Sequence[Envelope]], list[int]] = ledger.store.append
+    append: Callable[..., list[int]] = ledger.store.append
 
-    def gated(envelopes: Sequence[Envelope]) -> list[int]:
+    def gated(envelopes: Sequence[Envelope], in_transaction: Sequence[Any] = ()) -> list[int]:
         barrier.wait()
-        return append(envelopes)
+        return append(envelopes, in_transaction)
 
     ledger.store.append = gated  # type: ignore[method-assign]
 

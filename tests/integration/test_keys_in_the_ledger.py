@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from api import demo_journeys as j
 from domain.staff import StaffMember
 from ledger.identity_store import IdentityStore, IdentityUnavailable, PatientIdentity
 from ledger.keys import KeyPair
@@ -48,7 +49,7 @@ def collected(ledger: CustodyLedger) -> tuple[CustodyLedger, Recorder, Journey]:
         start + timedelta(hours=4),
         "performed",
         din="G123426000101",
-        site="apheresis unit",
+        site=j.APHERESIS_SITE,
         volume_ml=245,
         started_at=start.isoformat(),
         ended_at=(start + timedelta(hours=4)).isoformat(),

@@ -57,11 +57,14 @@ def test_the_sle_product_is_infused_and_its_vein_to_vein_is_its_collection_to_in
 
 
 def test_the_identity_near_miss_is_listed_in_the_audit_near_misses(ledger: CustodyLedger, demo: dict[str, Any]) -> None:
-    trail = queries.audit(ledger.store, user="nurse")
+    # The physician scanned the wristband of the patient in the next bed; a pharmacist resolved it (not the physician).
+    trail = queries.audit(ledger.store, user="physician")
     [near_miss] = trail["near_misses"]
     assert near_miss["aggregate_id"] == str(sle_product(ledger))
     assert near_miss["event_type"] == "IdentityMismatchRecorded" and "scanned" in near_miss["detail"]
-    assert all(row["user_id"] == "nurse" for row in trail["events"])
+    assert all(row["user_id"] == "physician" for row in trail["events"])
+    resolved = [e for e in ledger.history(sle_product(ledger)) if e.type == "MismatchResolved"]
+    assert [e.body["actor"]["user_id"] for e in resolved] == ["pharmacist"]
 
 
 def test_the_patient_timeline_is_in_occurrence_order_with_signer_role_and_meaning_and_clinical_events(

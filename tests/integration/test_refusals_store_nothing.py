@@ -28,7 +28,18 @@ from domain.errors import (
 from domain.identifiers import allocate_coi, product_id_for
 from domain.product import ProductState, TherapyProduct
 from ledger.service import CustodyLedger
-from tests.integration.journeys import PATIENT, Journey, Recorder, enrolled, password_of, team, thawed, verify
+from tests.integration.journeys import (
+    PATIENT,
+    Journey,
+    Recorder,
+    bedside_checked,
+    enrolled,
+    identified,
+    password_of,
+    team,
+    thawed,
+    verify,
+)
 
 
 @pytest.fixture
@@ -218,20 +229,7 @@ def test_a_role_that_does_not_perform_the_step_is_refused(ledger: CustodyLedger,
 def at_bedside(ledger: CustodyLedger, rec: Recorder) -> Journey:
     """A product thawed on the unit, both bedside checks done."""
     journey = thawed(rec, ledger.clock.now() - timedelta(days=40))
-    assert journey.thawed_at is not None
-    for user, kind, meaning, offset in (
-        ("nurse", "BedsideCheckPerformed", "performed", 6),
-        ("physician", "BedsideCheckWitnessed", "witnessed", 7),
-    ):
-        rec(
-            user,
-            kind,
-            journey.product,
-            journey.thawed_at + timedelta(minutes=offset),
-            meaning,
-            scanned_coi=journey.coi.value,
-            scanned_patient=PATIENT,
-        )
+    bedside_checked(rec, journey)
     return journey
 
 
@@ -275,7 +273,7 @@ def test_an_identity_mismatch_at_the_bedside_is_refused_but_its_near_miss_is_rec
         ledger.record(
             "BedsideCheckPerformed",
             journey.product,
-            {"scanned_coi": other.value, "scanned_patient": PATIENT},
+            {"scanned_coi": other.value, "scanned_bag_id": journey.bag, **identified(ledger)},
             user="nurse",
             meaning="performed",
             password=password_of("nurse"),

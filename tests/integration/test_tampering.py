@@ -44,8 +44,10 @@ def test_an_untampered_ledger_verifies_intact_after_a_whole_journey(
     report = verify(ledger)
     assert report.intact, report.failures
     assert report.events == sum(1 for _ in ledger.store.scan()) == ledger.store.size()
-    # ledger, admin, six staff, one product and two shipments
-    assert report.aggregates == 11
+    # staff: the ledger, admin and seven people (the pair's internist among them); four sites (apheresis,
+    # manufacturer, pharmacy, unit), the trial, the patient's pathway, one product, two shipments, its DIN and
+    # its LN2 position
+    assert report.aggregates == 9 + 4 + 1 + 1 + 1 + 2 + 1 + 1
     assert ledger.history(journey.product)[-1].type == "FollowUpRecorded"
 
 

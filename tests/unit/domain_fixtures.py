@@ -8,7 +8,7 @@ replays them with the aggregate classes the registry names.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,12 +16,15 @@ import pytest
 
 from domain.aggregate import Aggregate
 from domain.batch import BankBatch
+from domain.bedside_identity import IdentityMatch, IdentityVerifier, WristbandScan
 from domain.errors import CustodyError
 from domain.events import Actor, Context, EventRecord, Meaning, NewEvent
 from domain.identifiers import allocate_coi, product_id_for
+from domain.pathway import pathway_id_for
 from domain.product import TherapyProduct
 from domain.registry import AGGREGATE_CLASSES, EVENT_TYPES, decide
 from domain.shipment import Shipment
+from domain.staff import StaffMember, decide_staff, staff_id_for
 
 NURSE = Actor("nurse.martin", "Claire Martin", "nurse")
 SECOND_NURSE = Actor("nurse.bernard", "Luc Bernard", "nurse")
@@ -29,6 +32,11 @@ PHYSICIAN = Actor("dr.durand", "Dr Anne Durand", "physician")
 PHARMACIST = Actor("pharm.petit", "Marc Petit", "pharmacist")
 QP = Actor("qp.moreau", "Julie Moreau", "qp")
 COURIER = Actor("courier.roux", "Paul Roux", "courier")
+DISEASE_SPECIALIST = Actor("dr.lefevre", "Dr Hugo Lefèvre", "physician")
+OTHER_PHYSICIAN = Actor("dr.blanc", "Dr Rose Blanc", "physician")
+STAFF = (NURSE, SECOND_NURSE, PHYSICIAN, PHARMACIST, QP, COURIER, DISEASE_SPECIALIST, OTHER_PHYSICIAN)
+"""Everyone the unit tests sign as, registered in every fake ledger as the real ledger's staff are."""
+LEDGER_ACTOR = Actor("ledger", "Custody Ledger", "system")
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 DIN = "G123498654321"
@@ -43,24 +51,69 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def make_ctx(actor: Actor, at: datetime, meaning: Meaning | None, now: datetime | None = None) -> Context:
+def make_ctx(
+    actor: Actor,
+    at: datetime,
+    meaning: Meaning | None,
+    now: datetime | None = None,
+    identity: IdentityVerifier | None = None,
+    bedside_minutes: int | None = None,
+) -> Context:
     """A command context whose clock reads shortly after the step."""
-    return Context(actor=actor, occurred_at=at, now=now or at + timedelta(minutes=1), meaning=meaning)
+    return Context(
+        actor=actor,
+        occurred_at=at,
+        now=now or at + timedelta(minutes=1),
+        meaning=meaning,
+        identity=identity,
+        bedside_check_valid_minutes=bedside_minutes,
+    )
+
+
+BIRTH_DATE = "1980-01-01"
+IDENTITY_VERSION = "2026-01-01T00:00:00.000000Z"
+
+
+def hospital_number_of(pseudonym: str) -> str:
+    """The hospital number the fake identity store holds for a pseudonym (every patient has one unless told)."""
+    return f"IPP-{pseudonym}"
 
 
 class FakeLedger:
     """An in-memory ledger: decides, stores the facts as records, replays aggregates on load."""
 
-    def __init__(self) -> None:
+    def __init__(self, staff: tuple[Actor, ...] = STAFF) -> None:
         self.histories: dict[UUID, list[EventRecord]] = {}
         self.kinds: dict[UUID, str] = {}
+        self.unregistered: set[str] = set()
+        self.bedside_minutes: int | None = None
+        for member in staff:
+            self.register_staff(member)
+
+    def match_wristband(self, pseudonym: str, scan: WristbandScan) -> IdentityMatch:
+        """The ledger's wristband check, against identities the test knows: ``hospital_number_of`` and BIRTH_DATE."""
+        if pseudonym in self.unregistered:
+            return IdentityMatch(registered=False)
+        expected = {"hospital_number": hospital_number_of(pseudonym), "birth_date": date.fromisoformat(BIRTH_DATE)}
+        scanned = {"hospital_number": scan.hospital_number, "birth_date": scan.birth_date}
+        mismatched = tuple(name for name in expected if expected[name] != scanned[name])
+        return IdentityMatch(registered=True, mismatched=mismatched, version=IDENTITY_VERSION)
+
+    def register_staff(self, member: Actor, at: datetime = T0 - timedelta(days=400)) -> None:
+        """Register a staff member, as the ledger does at initialisation (rules name people by their record)."""
+        payload = {"username": member.user_id, "name": member.name, "role": member.role}
+        ctx = make_ctx(LEDGER_ACTOR, at, Meaning.APPROVED)
+        events = decide_staff("StaffMemberRegistered", staff_id_for(member.user_id), payload, ctx, self.load)
+        self.store(events, LEDGER_ACTOR)
 
     def load(self, aggregate_id: UUID) -> Aggregate | None:
         """Replay an aggregate from its records, as the ledger's loader does."""
         history = self.histories.get(aggregate_id)
         if not history:
             return None
-        return AGGREGATE_CLASSES[self.kinds[aggregate_id]].replay(aggregate_id, history)
+        kind = self.kinds[aggregate_id]
+        cls = StaffMember if kind == StaffMember.kind else AGGREGATE_CLASSES[kind]
+        return cls.replay(aggregate_id, history)
 
     def store(self, events: list[NewEvent], actor: Actor) -> None:
         """Append accepted facts with consecutive versions, as the ledger does after signing."""
@@ -91,7 +144,8 @@ class FakeLedger:
     ) -> list[NewEvent]:
         """Decide with the spec's default meaning unless told otherwise, then store."""
         chosen = meaning or EVENT_TYPES[event_type].default_meaning
-        events = decide(event_type, aggregate_id, payload, make_ctx(actor, at, chosen), self.load)
+        ctx = make_ctx(actor, at, chosen, identity=self.match_wristband, bedside_minutes=self.bedside_minutes)
+        events = decide(event_type, aggregate_id, payload, ctx, self.load)
         self.store(events, actor)
         return events
 
@@ -151,7 +205,7 @@ def enrolment(coi: str = COI, **changes: Any) -> dict[str, Any]:
         "product_code": "KYMRIAH",
         "patient_pseudonym": PATIENT,
         "indication": "systemic_lupus_erythematosus",
-        "treating_physician": "Dr Anne Durand",
+        "treating_physician": PHYSICIAN.user_id,
         "collection_site": "CHU Lyon apheresis unit",
         "trial_sponsor": "Academic sponsor",
         "trial_protocol": "LUPUS-CAR-01",
@@ -175,11 +229,11 @@ def shipment_receipt(units: list[UUID], site: str, coi: str = COI, **changes: An
 
 
 def dispatch_payload(units: list[UUID], leg: str, to_site: str, temperature_class: str) -> dict[str, Any]:
-    """A shipment dispatch payload."""
+    """A shipment dispatch payload, from the apheresis unit to the manufacturer or from it to the pharmacy."""
     return {
         "units": [str(u) for u in units],
         "leg": leg,
-        "from_site": "sender",
+        "from_site": COLLECTION_SITE if leg == "to_manufacturer" else MANUFACTURER,
         "to_site": to_site,
         "courier": "Cryo Express",
         "shipper_id": "SHIP-42",
@@ -191,15 +245,38 @@ def dispatch_payload(units: list[UUID], leg: str, to_site: str, temperature_clas
 
 MANUFACTURER = "Manufacturer Leiden"
 PHARMACY = "PUI CHU Lyon"
+COLLECTION_SITE = "CHU Lyon apheresis unit"
+INFUSION_UNIT = "Haematology 3B"
+BANK_SITE = "Cell therapy unit EFS"
+SITES = {
+    COLLECTION_SITE: ["collection"],
+    INFUSION_UNIT: ["infusion"],
+    MANUFACTURER: ["processing"],
+    PHARMACY: ["storage"],
+    BANK_SITE: ["processing"],
+}
+"""Every site the unit journeys name, with what it is accredited (or authorised) for."""
 
 
 class CarTJourney:
     """Walks one CAR-T product along the chain, step by step, with a plausible clock."""
 
-    def __init__(self, ledger: FakeLedger, product_id: UUID = PRODUCT_ID, coi: str = COI) -> None:
+    def __init__(
+        self,
+        ledger: FakeLedger,
+        product_id: UUID = PRODUCT_ID,
+        coi: str = COI,
+        *,
+        din: str = DIN,
+        patient: str = PATIENT,
+        conditioned: bool = True,
+    ) -> None:
         self.ledger = ledger
+        self.conditioned = conditioned
         self.product_id = product_id
         self.coi = coi
+        self.din = din
+        self.patient = patient
         self.at = T0
         self.done: list[str] = []
         self.to_manufacturer = uuid4()
@@ -228,7 +305,9 @@ class CarTJourney:
         return [
             (
                 "ProductEnrolled",
-                lambda: self.step("ProductEnrolled", pid, enrolment(self.coi), PHYSICIAN, hour),
+                lambda: self.step(
+                    "ProductEnrolled", pid, enrolment(self.coi, patient_pseudonym=self.patient), PHYSICIAN, hour
+                ),
             ),
             ("ApheresisCollected", self._collect),
             ("ToManufacturer", lambda: self._ship(self.to_manufacturer, "to_manufacturer", "fresh_2_8c")),
@@ -258,9 +337,10 @@ class CarTJourney:
             ("ToPharmacy", lambda: self._ship(self.to_pharmacy, "to_pharmacy", "ln2_dry_shipper")),
             ("ReceivedAtPharmacy", lambda: self._receive(self.to_pharmacy, PHARMACY, timedelta(days=1))),
             ("StoredInLN2", lambda: self.step("StoredInLN2", pid, storage(), PHARMACIST, hour)),
+            ("LymphodepletionRecorded", self._condition),
             (
                 "Dispensed",
-                lambda: self.step("Dispensed", pid, dispense(self.coi), PHARMACIST, timedelta(days=5)),
+                lambda: self.step("Dispensed", pid, dispense(self.coi, self.patient), PHARMACIST, timedelta(days=5)),
             ),
             ("Thawed", self._thaw),
             (
@@ -283,10 +363,24 @@ class CarTJourney:
             ),
         ]
 
+    def _condition(self) -> None:
+        """Conditioning of a patient on a pathway, ending a few days before the thaw (KYMRIAH: 2 to 14 days)."""
+        self.done.append("LymphodepletionRecorded")
+        pathway_id = pathway_id_for(self.patient)
+        if not self.conditioned or self.ledger.load(pathway_id) is None:
+            return
+        at = self.at + timedelta(hours=1)
+        course = {
+            "agents": [{"name": "fludarabine", "dose": "30 mg/m2/day x 3"}],
+            "started_on": (at - timedelta(days=2)).date().isoformat(),
+            "ended_on": at.date().isoformat(),
+        }
+        self.ledger.record("LymphodepletionRecorded", pathway_id, course, PHYSICIAN, at)
+
     def _collect(self) -> None:
         self.at += timedelta(days=1)
         payload = {
-            "din": DIN,
+            "din": self.din,
             "site": "CHU Lyon apheresis unit",
             "volume_ml": 250,
             "preservation": "fresh",
@@ -374,9 +468,14 @@ def dispense(coi: str = COI, patient: str = PATIENT) -> dict[str, Any]:
     }
 
 
-def bedside(coi: str = COI, patient: str = PATIENT) -> dict[str, Any]:
-    """One bedside check's scans."""
-    return {"scanned_coi": coi, "scanned_patient": patient}
+def bedside(coi: str = COI, patient: str = PATIENT, bag: str = "BAG-1", birth_date: str = BIRTH_DATE) -> dict[str, Any]:
+    """One bedside check's scans: the COI label, the bag's own label and the wristband of ``patient``."""
+    return {
+        "scanned_coi": coi,
+        "scanned_bag_id": bag,
+        "wristband_hospital_number": hospital_number_of(patient),
+        "wristband_birth_date": birth_date,
+    }
 
 
 def batch_registration(doses: int = 3, product_code: str = "MSC-BANK") -> dict[str, Any]:

@@ -7,22 +7,32 @@ pathway can be made ready and then the product walked along the custody chain.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.events import Actor
 from domain.pathway import PatientPathway, pathway_id_for
 from domain.site import Site, site_id_for
-from tests.unit.domain_fixtures import PATIENT, PHYSICIAN, T0, FakeLedger
+from tests.unit.domain_fixtures import (
+    COLLECTION_SITE,
+    DISEASE_SPECIALIST,
+    INFUSION_UNIT,
+    OTHER_PHYSICIAN,
+    PATIENT,
+    PHYSICIAN,
+    SITES,
+    T0,
+    FakeLedger,
+)
 
-DISEASE_SPECIALIST = Actor("dr.lefevre", "Dr Hugo Lefèvre", "physician")
+__all__ = ["COLLECTION_SITE", "DISEASE_SPECIALIST", "INFUSION_UNIT", "OTHER_PHYSICIAN"]
 CELL_THERAPY_SPECIALIST = PHYSICIAN
-OTHER_PHYSICIAN = Actor("dr.blanc", "Dr Rose Blanc", "physician")
 ADMIN = Actor("admin", "Administrator", "admin")
 PATHWAY_ID = pathway_id_for(PATIENT)
 MEETING = T0 - timedelta(days=20)
-COLLECTION_SITE = "CHU Lyon apheresis unit"
-INFUSION_UNIT = "Haematology 3B"
+L = TypeVar("L", bound=FakeLedger)
+MSC_PATIENTS = tuple(f"PSN-0000{n}M" for n in range(2, 6))
+"""The MSC patients of domain_fixtures.msc_enrolment (sequences 00002M to 00005M)."""
 
 
 def enrolment(pseudonym: str = PATIENT, **changes: Any) -> dict[str, Any]:
@@ -47,13 +57,14 @@ def rcp(
     meeting: datetime = MEETING,
     clinical: date | None = None,
     paraclinical: date | None = None,
+    therapy: str = "car_t",
 ) -> dict[str, Any]:
     """An RCP decision; evaluations default to ten days before the meeting."""
     recent = meeting.date() - timedelta(days=10)
     return {
         "meeting_at": meeting.isoformat(),
         "outcome": outcome,
-        "therapy": "car_t",
+        "therapy": therapy,
         "participants": [
             {"name": DISEASE_SPECIALIST.name, "specialty": "internal medicine"},
             {"name": CELL_THERAPY_SPECIALIST.name, "specialty": "haematology, cell therapy"},
@@ -70,9 +81,9 @@ def rcp(
     }
 
 
-def proposal() -> dict[str, Any]:
+def proposal(therapy: str = "car_t", product_code: str = "KYMRIAH") -> dict[str, Any]:
     """The treatment the pair decides on."""
-    return {"therapy": "car_t", "product_code": "KYMRIAH", "rationale": "anti-CD19 CAR-T within the trial"}
+    return {"therapy": therapy, "product_code": product_code, "rationale": "cell therapy within the trial"}
 
 
 def consent() -> dict[str, Any]:
@@ -84,20 +95,47 @@ def consent() -> dict[str, Any]:
     }
 
 
-def walk_pathway(ledger: FakeLedger, until: str = "ConsentSigned", outcome: str = "eligible") -> PatientPathway:
-    """Enrol the test patient and record each pathway step up to ``until``; return the pathway."""
+def walk_pathway(
+    ledger: FakeLedger,
+    until: str = "ConsentSigned",
+    outcome: str = "eligible",
+    *,
+    pseudonym: str = PATIENT,
+    therapy: str = "car_t",
+    product_code: str = "KYMRIAH",
+) -> PatientPathway:
+    """Enrol a patient and record each pathway step up to ``until``; return the pathway."""
     steps: list[tuple[str, dict[str, Any], Actor, timedelta]] = [
-        ("PatientEnrolled", enrolment(), DISEASE_SPECIALIST, timedelta(days=-5)),
-        ("RcpDecisionRecorded", rcp(outcome), DISEASE_SPECIALIST, timedelta(0)),
-        ("TreatmentDecisionProposed", proposal(), DISEASE_SPECIALIST, timedelta(days=1)),
+        ("PatientEnrolled", enrolment(pseudonym), DISEASE_SPECIALIST, timedelta(days=-5)),
+        ("RcpDecisionRecorded", rcp(outcome, therapy=therapy), DISEASE_SPECIALIST, timedelta(0)),
+        ("TreatmentDecisionProposed", proposal(therapy, product_code), DISEASE_SPECIALIST, timedelta(days=1)),
         ("TreatmentDecisionCosigned", {"proposal_version": 3}, CELL_THERAPY_SPECIALIST, timedelta(days=2)),
         ("ConsentSigned", consent(), CELL_THERAPY_SPECIALIST, timedelta(days=3)),
     ]
+    pathway_id = pathway_id_for(pseudonym)
     for event_type, payload, actor, offset in steps:
-        ledger.record(event_type, PATHWAY_ID, payload, actor, MEETING + offset)
+        ledger.record(event_type, pathway_id, payload, actor, MEETING + offset)
         if event_type == until:
             break
-    return pathway(ledger)
+    return pathway(ledger, pathway_id)
+
+
+def ready_ledger() -> FakeLedger:
+    """A fake ledger where the journeys of domain_fixtures may run: accredited sites and each patient's pathway.
+
+    The CAR-T patient's pair decided on KYMRIAH; each MSC patient's on a dose of MSC-BANK.
+    """
+    return make_ready(FakeLedger())
+
+
+def make_ready(ledger: L) -> L:
+    """Register and accredit the journeys' sites and walk each test patient's pathway on ``ledger``."""
+    for code, scope in SITES.items():
+        register_site(ledger, code, scope)
+    walk_pathway(ledger)
+    for pseudonym in MSC_PATIENTS:
+        walk_pathway(ledger, pseudonym=pseudonym, therapy="msc", product_code="MSC-BANK")
+    return ledger
 
 
 def pathway(ledger: FakeLedger, pathway_id: UUID = PATHWAY_ID) -> PatientPathway:
@@ -133,6 +171,6 @@ def register_site(
 
 
 def accredited_sites(ledger: FakeLedger) -> None:
-    """The journey's collection site and infusion unit, accredited for what they do."""
-    register_site(ledger, COLLECTION_SITE, ["collection"])
-    register_site(ledger, INFUSION_UNIT, ["infusion"])
+    """Every site the journey names, accredited (or authorised) for what it does there."""
+    for code, scope in SITES.items():
+        register_site(ledger, code, scope)

@@ -32,13 +32,14 @@ from domain_fixtures import (
 
 from domain.errors import InvalidIdentifier, InvalidInput, OutOfOrder
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 RECALL = {"recall_ref": "RC-MSC-3", "reason": "donor seroconversion"}
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def infuse_msc_dose(ledger: FakeLedger, batch_id: UUID, number: int, sequence: str, at: datetime) -> UUID:

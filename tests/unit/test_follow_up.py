@@ -14,14 +14,15 @@ from tests.unit.domain_fixtures import (
     NURSE,
     PHYSICIAN,
     PRODUCT_ID,
+    SITES,
     CarTJourney,
     FakeLedger,
 )
-from tests.unit.pathway_fixtures import INFUSION_UNIT, register_site, walk_pathway
+from tests.unit.pathway_fixtures import INFUSION_UNIT, ready_ledger, register_site, walk_pathway
 
 
 def infused() -> tuple[FakeLedger, CarTJourney]:
-    ledger = FakeLedger()
+    ledger = ready_ledger()
     journey = CarTJourney(ledger).until("Infused")
     return ledger, journey
 
@@ -115,8 +116,8 @@ def test_a_grade_2_crs_and_a_grade_5_infection_are_recorded() -> None:
 
 def test_infusion_in_a_unit_accredited_for_collection_only_is_refused() -> None:
     ledger = FakeLedger()
-    register_site(ledger, "CHU Lyon apheresis unit", ["collection"])
-    register_site(ledger, INFUSION_UNIT, ["collection"])
+    for code, scope in SITES.items():
+        register_site(ledger, code, ["collection"] if code == INFUSION_UNIT else scope)
     walk_pathway(ledger)
     journey = CarTJourney(ledger).until("BedsideCheckWitnessed")
     ledger.refuse(

@@ -8,7 +8,17 @@ import pytest
 
 from domain.errors import NotFound, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.site import site_id_for
-from tests.unit.domain_fixtures import DIN, NURSE, PHYSICIAN, PRODUCT_ID, CarTJourney, FakeLedger, iso
+from tests.unit.domain_fixtures import (
+    DIN,
+    NURSE,
+    PHYSICIAN,
+    PRODUCT_ID,
+    T0,
+    CarTJourney,
+    FakeLedger,
+    enrolment,
+    iso,
+)
 from tests.unit.pathway_fixtures import (
     ADMIN,
     COLLECTION_SITE,
@@ -50,22 +60,29 @@ def refuse_collection(ledger: FakeLedger, error: type, rule: str, message: str, 
         ("TreatmentDecisionCosigned", "eligible", "consent_required", "no signed consent"),
     ],
 )
-def test_collection_is_refused_until_the_rcp_the_pair_and_the_consent_all_allow_it(
+def test_enrolment_is_refused_until_the_rcp_the_pair_and_the_consent_all_allow_it(
     until: str, outcome: str, rule: str, message: str
 ) -> None:
     ledger = FakeLedger()
     accredited_sites(ledger)
     walk_pathway(ledger, until=until, outcome=outcome)
-    refuse_collection(ledger, OutOfOrder, rule, message)
+    ledger.refuse(
+        OutOfOrder, field=None, rule=rule, message=message, event_type="ProductEnrolled", aggregate_id=PRODUCT_ID,
+        payload=enrolment(), actor=PHYSICIAN, at=T0,
+    )  # fmt: skip
 
 
-def test_collection_is_refused_once_the_patient_withdrew_consent() -> None:
+def test_collection_is_refused_once_the_patient_withdrew_consent_after_enrolment() -> None:
     ledger = FakeLedger()
     accredited_sites(ledger)
     walk_pathway(ledger)
-    at = MEETING + timedelta(days=5)
+    journey = CarTJourney(ledger).until("ProductEnrolled")
+    at = journey.at + timedelta(hours=2)
     ledger.record("ConsentWithdrawn", PATHWAY_ID, {"withdrawn_on": at.date().isoformat()}, NURSE, at)
-    refuse_collection(ledger, OutOfOrder, "consent_withdrawn", "withdrew consent")
+    ledger.refuse(
+        OutOfOrder, field=None, rule="consent_withdrawn", message="withdrew consent", event_type="ApheresisCollected",
+        aggregate_id=PRODUCT_ID, payload=collection(journey), actor=NURSE, at=journey.at + timedelta(days=1),
+    )  # fmt: skip
 
 
 def test_collection_with_an_eligible_rcp_a_cosigned_decision_and_consent_at_an_accredited_site_is_recorded() -> None:
@@ -76,10 +93,13 @@ def test_collection_with_an_eligible_rcp_a_cosigned_decision_and_consent_at_an_a
     assert ledger.product().state == "collected"
 
 
-def test_a_pathway_patient_is_not_collected_at_an_unregistered_site() -> None:
+def test_a_product_is_not_enrolled_for_an_unregistered_collection_site() -> None:
     ledger = FakeLedger()
     walk_pathway(ledger)
-    refuse_collection(ledger, NotFound, "site_not_registered", "is not a registered site", field="payload.site")
+    ledger.refuse(
+        NotFound, field="payload.collection_site", rule="site_not_registered", message="is not a registered site",
+        event_type="ProductEnrolled", aggregate_id=PRODUCT_ID, payload=enrolment(), actor=PHYSICIAN, at=T0,
+    )  # fmt: skip
 
 
 def test_a_site_accredited_for_infusion_only_cannot_collect() -> None:
@@ -108,16 +128,10 @@ def test_a_site_whose_accreditation_was_withdrawn_cannot_collect_from_that_day()
     refuse_collection(ledger, RuleViolation, "site_not_accredited", "collection", field="payload.site")
 
 
-def test_a_product_without_a_pathway_is_collected_at_an_unregistered_site_as_before() -> None:
-    ledger = FakeLedger()
-    CarTJourney(ledger).until("ApheresisCollected")
-    assert ledger.product().state == "collected"
-
-
 def ready_for_infusion(ledger: FakeLedger) -> CarTJourney:
     accredited_sites(ledger)
     walk_pathway(ledger)
-    return CarTJourney(ledger).until("BedsideCheckWitnessed")
+    return CarTJourney(ledger, conditioned=False).until("BedsideCheckWitnessed")
 
 
 def lymphodepletion(ended: date) -> dict[str, object]:

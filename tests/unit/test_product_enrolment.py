@@ -22,11 +22,12 @@ from domain_fixtures import (
 
 from domain.errors import InvalidIdentifier, InvalidInput, NotFound, OutOfOrder, TimeRuleViolation
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def test_a_physician_enrols_a_car_t_product_under_its_coi(ledger: FakeLedger) -> None:

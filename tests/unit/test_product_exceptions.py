@@ -7,6 +7,7 @@ from domain_fixtures import PHARMACIST, PHYSICIAN, PRODUCT_ID, QP, CarTJourney, 
 
 from domain.errors import InvalidInput, OutOfOrder, TerminalState
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 EXCURSION = {"context": "storage", "max_c": -95.0, "duration_min": 40, "data_logger_id": "TANK-2"}
 RECALL = {"recall_ref": "RC-2026-01", "reason": "vector lot contamination"}
@@ -14,7 +15,7 @@ RECALL = {"recall_ref": "RC-2026-01", "reason": "vector lot contamination"}
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def test_a_deviation_stays_open_until_closed_by_its_version(ledger: FakeLedger) -> None:
@@ -150,7 +151,7 @@ def test_the_pharmacy_rejects_a_product_it_has_just_received(ledger: FakeLedger)
     ledger.record(
         "ProductReturned",
         PRODUCT_ID,
-        {"to_site": "Manufacturer", "reason": "rejected"},
+        {"to_site": "Manufacturer Leiden", "reason": "rejected"},
         PHARMACIST,
         journey.at,
     )
@@ -183,7 +184,7 @@ def test_a_destroyed_product_cannot_be_returned(ledger: FakeLedger) -> None:
         message="cannot record ProductReturned: the product is destroyed",
         event_type="ProductReturned",
         aggregate_id=PRODUCT_ID,
-        payload={"to_site": "x", "reason": "y"},
+        payload={"to_site": "Manufacturer Leiden", "reason": "y"},
         actor=PHARMACIST,
         at=journey.at,
     )

@@ -25,18 +25,19 @@ from domain_fixtures import (
 
 from domain.errors import InvalidInput, OutOfOrder, ProductOnHold, RuleViolation, TimeRuleViolation
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def apheresis(din: str = DIN, start_h: float = -4, end_h: float = -1, at: object = None) -> dict[str, object]:
     base = T0 + timedelta(days=1)
     return {
         "din": din,
-        "site": "CHU Lyon",
+        "site": "CHU Lyon apheresis unit",
         "volume_ml": 250,
         "preservation": "cryopreserved",
         "started_at": iso(base + timedelta(hours=start_h)),
@@ -124,7 +125,7 @@ def test_manufacturing_cannot_start_before_the_manufacturer_received_the_cells(l
         message="the product is collected; it must be received_at_manufacturer",
         event_type="ManufacturingStarted",
         aggregate_id=PRODUCT_ID,
-        payload={"lot": "L", "site": "M"},
+        payload={"lot": "L", "site": "Manufacturer Leiden"},
         actor=QP,
         at=journey.at,
     )
@@ -139,7 +140,7 @@ def test_an_apheresis_older_than_the_catalogue_allows_is_not_manufactured(ledger
         message="KYMRIAH allows at most 270 days",
         event_type="ManufacturingStarted",
         aggregate_id=PRODUCT_ID,
-        payload={"lot": "L", "site": "M"},
+        payload={"lot": "L", "site": "Manufacturer Leiden"},
         actor=QP,
         at=journey.at + timedelta(days=271),
     )

@@ -11,6 +11,7 @@ from domain_fixtures import (
     PHARMACIST,
     PHYSICIAN,
     PRODUCT_ID,
+    QP,
     SECOND_NURSE,
     CarTJourney,
     FakeLedger,
@@ -31,13 +32,14 @@ from domain.errors import (
 )
 from domain.events import Meaning
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 OTHER_COI = "CHA99992600009Z"
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def test_a_product_stored_warmer_than_its_limit_is_refused(ledger: FakeLedger) -> None:
@@ -154,7 +156,7 @@ def test_a_suspended_product_is_not_dispensed_until_the_mismatch_is_resolved(led
         actor=PHARMACIST,
         at=journey.at,
     )
-    ledger.record("MismatchResolved", PRODUCT_ID, {"resolution": "scanner misread"}, PHARMACIST, journey.at)
+    ledger.record("MismatchResolved", PRODUCT_ID, {"resolution": "scanner misread"}, QP, journey.at)
     ledger.record("Dispensed", PRODUCT_ID, dispense(), PHARMACIST, journey.at)
     assert ledger.product().state is ProductState.DISPENSED
 
@@ -200,6 +202,7 @@ def test_a_thaw_cannot_complete_before_it_started(ledger: FakeLedger) -> None:
     journey = CarTJourney(ledger).until("Dispensed")
     payload = {
         "method": "water_bath",
+        "bag_id": "BAG-1",
         "started_at": iso(journey.at),
         "completed_at": iso(journey.at - timedelta(minutes=5)),
     }
@@ -266,7 +269,7 @@ def test_a_wristband_that_does_not_match_stops_the_witness_check(ledger: FakeLed
     journey = CarTJourney(ledger).until("BedsideCheckPerformed")
     error = ledger.refuse(
         IdentityMismatch,
-        field="payload.scanned_patient",
+        field="payload.wristband_hospital_number",
         rule="identity_mismatch",
         message="do not proceed",
         event_type="BedsideCheckWitnessed",
@@ -332,7 +335,7 @@ def test_only_bags_of_the_lot_are_infused(ledger: FakeLedger) -> None:
         InvalidInput,
         field="payload.bag_ids",
         rule="unknown_bag",
-        message="BAG-7 not in lot LOT-1",
+        message="BAG-7 is not a bag of lot LOT-1",
         event_type="Infused",
         aggregate_id=PRODUCT_ID,
         payload=payload,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import fields
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from domain_fixtures import (
@@ -22,14 +22,16 @@ from domain_fixtures import (
     storage,
 )
 
+from domain.aggregate import Aggregate
 from domain.errors import InvalidInput, NotFound, OutOfOrder, RuleViolation, TimeRuleViolation, UnknownEventType
 from domain.events import Actor, Meaning, Role
 from domain.registry import _DECIDERS, AGGREGATE_CLASSES, EVENT_TYPES, decide
+from tests.unit.pathway_fixtures import ready_ledger
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def test_an_unknown_event_type_is_refused(ledger: FakeLedger) -> None:
@@ -52,7 +54,7 @@ def test_a_signature_without_a_meaning_is_refused(ledger: FakeLedger) -> None:
         decide("ProductEnrolled", PRODUCT_ID, enrolment(), make_ctx(PHYSICIAN, T0, None), ledger.load)
     assert (caught.value.field, caught.value.rule) == ("meaning", "meaning_required")
     assert "one of: recorded, approved" in caught.value.message
-    assert ledger.histories == {}
+    assert PRODUCT_ID not in ledger.histories
 
 
 def test_a_meaning_that_does_not_fit_the_step_is_refused(ledger: FakeLedger) -> None:
@@ -85,7 +87,7 @@ def test_a_step_cannot_be_recorded_as_happening_in_the_future(ledger: FakeLedger
         decide("ProductEnrolled", PRODUCT_ID, enrolment(), ctx, ledger.load)
     assert (caught.value.field, caught.value.rule) == ("occurred_at", "occurred_in_future")
     assert "is in the future (now is 2026-01-05T08:00:00+00:00)" in caught.value.message
-    assert ledger.histories == {}
+    assert PRODUCT_ID not in ledger.histories
 
 
 def test_a_step_cannot_be_dated_before_the_previous_step(ledger: FakeLedger) -> None:
@@ -229,8 +231,8 @@ def test_decide_never_changes_the_aggregates_it_loads(ledger: FakeLedger) -> Non
     payload = {
         "units": [str(PRODUCT_ID)],
         "leg": "to_manufacturer",
-        "from_site": "a",
-        "to_site": "b",
+        "from_site": "CHU Lyon apheresis unit",
+        "to_site": "Manufacturer Leiden",
         "courier": "c",
         "shipper_id": "s",
         "data_logger_id": "l",
@@ -238,7 +240,11 @@ def test_decide_never_changes_the_aggregates_it_loads(ledger: FakeLedger) -> Non
         "seal_ids": ["x"],
     }
     ctx = make_ctx(NURSE, journey.at + timedelta(hours=1), Meaning.PERFORMED)
-    events = decide("ShipmentDispatched", uuid4(), payload, ctx, lambda i: product if i == PRODUCT_ID else None)
+
+    def load(aggregate_id: UUID) -> Aggregate | None:
+        return product if aggregate_id == PRODUCT_ID else ledger.load(aggregate_id)
+
+    events = decide("ShipmentDispatched", uuid4(), payload, ctx, load)
     assert [event.type for event in events] == ["ShipmentDispatched", "ProductShipped"]
     assert vars(product) == before
 

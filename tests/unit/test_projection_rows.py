@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from domain.catalogue import Catalogue
 from domain.events import Actor, NewEvent
+from domain.pathway import pathway_id_for
 from domain.product_exception_events import Severity
 from ledger.clock import parse_instant
 from projections.audit import AUDIT, AuditFollower
@@ -19,11 +20,11 @@ from tests.unit.domain_fixtures import (
     PATIENT,
     PHARMACIST,
     PHARMACY,
-    PHYSICIAN,
     PRODUCT_ID,
     CarTJourney,
     FakeLedger,
 )
+from tests.unit.pathway_fixtures import make_ready
 
 CATALOGUE = Catalogue.default()
 
@@ -32,8 +33,9 @@ class LoggingLedger(FakeLedger):
     """The fake ledger, also keeping the global log order the followers read."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.log: list[LoggedEvent] = []
+        super().__init__()
+        make_ready(self)
 
     def store(self, events: list[NewEvent], actor: Actor) -> None:
         # One at a time: a decision may return several events for one aggregate (Infused, FollowUpScheduled).
@@ -133,15 +135,19 @@ def test_a_dispensed_unit_leaves_the_pharmacy_inventory() -> None:
     assert inventory_unit(PRODUCT_ID, ledger.histories[PRODUCT_ID]) is None
 
 
-def test_the_timeline_lists_every_product_event_of_the_patient_with_signer_role_and_meaning() -> None:
+def test_the_timeline_lists_every_pathway_and_product_event_of_the_patient_with_signer_role_and_meaning() -> None:
     ledger = LoggingLedger()
     CarTJourney(ledger).until("Infused")
     view = project(TimelineFollower, ledger)
-    rows = sorted(view.rows(TIMELINE).values(), key=lambda row: row["log_position"])
-    product_events = [event for event in ledger.log if event.kind == "product"]
-    assert [row["event_type"] for row in rows] == [event.type for event in product_events]
+    every = sorted(view.rows(TIMELINE).values(), key=lambda row: row["log_position"])
+    rows = [row for row in every if row["patient_pseudonym"] == PATIENT]
+    mine = {pathway_id_for(PATIENT), PRODUCT_ID}
+    patient_events = [event for event in ledger.log if event.aggregate_id in mine]
+    assert [row["event_type"] for row in rows] == [event.type for event in patient_events]
+    assert rows[0]["event_type"] == "PatientEnrolled"
+    assert "ProductEnrolled" in [row["event_type"] for row in rows]
     assert {row["patient_pseudonym"] for row in rows} == {PATIENT}
-    assert rows[0]["actor_role"] == PHYSICIAN.role and rows[0]["meaning"]
+    assert all(row["actor_role"] and row["meaning"] for row in rows)
 
 
 def test_the_audit_trail_flags_a_deviation_and_carries_the_last_named_site_forward() -> None:

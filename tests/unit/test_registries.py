@@ -10,7 +10,7 @@ from domain.events import Actor
 from domain.site import Activity, site_id_for
 from domain.trial import trial_id_for, visible_to
 from tests.unit.domain_fixtures import NURSE, PRODUCT_ID, T0, CarTJourney, FakeLedger, enrolment
-from tests.unit.pathway_fixtures import ADMIN, register_site
+from tests.unit.pathway_fixtures import ADMIN, ready_ledger, register_site
 
 SPONSOR = Actor("sponsor.lambert", "Sophie Lambert", "sponsor")
 OTHER_SPONSOR = Actor("sponsor.other", "Max Other", "sponsor")
@@ -20,7 +20,7 @@ TRIAL = {"protocol": PROTOCOL, "sponsor": "Academic sponsor", "title": "CAR-T in
 
 
 def trial_ledger() -> FakeLedger:
-    ledger = FakeLedger()
+    ledger = ready_ledger()
     CarTJourney(ledger).until("ProductEnrolled")
     trial_id = trial_id_for(PROTOCOL)
     ledger.record("TrialRegistered", trial_id, TRIAL, ADMIN, T0)
@@ -47,7 +47,7 @@ def test_a_revoked_sponsor_user_no_longer_sees_the_trials_products() -> None:
 
 
 def test_a_sponsor_sees_no_product_outside_a_trial_nor_one_naming_another_sponsor() -> None:
-    ledger = FakeLedger()
+    ledger = ready_ledger()
     CarTJourney(ledger).until("ProductEnrolled")
     product = ledger.product()
     product.trial = {}

@@ -37,13 +37,14 @@ from domain.errors import (
     TimeRuleViolation,
 )
 from domain.product import ProductState
+from tests.unit.pathway_fixtures import ready_ledger
 
 HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
 def ledger() -> FakeLedger:
-    return FakeLedger()
+    return ready_ledger()
 
 
 def test_dispatch_records_the_shipment_and_ships_each_product(ledger: FakeLedger) -> None:
@@ -188,9 +189,10 @@ def test_a_dispatch_cannot_be_dated_before_a_product_last_step(ledger: FakeLedge
 
 def test_couriers_hand_the_shipper_over_until_it_is_received(ledger: FakeLedger) -> None:
     journey = CarTJourney(ledger).until("ToManufacturer")
-    handover = {"from_party": "Cryo Express", "to_party": "Air cargo", "seal_intact": True}
+    handover = {"from_party": "Cryo Express", "to_party": COURIER.user_id, "seal_intact": True}
     ledger.record("ShipmentHandedOver", journey.to_manufacturer, handover, COURIER, journey.at)
-    assert ledger.shipment(journey.to_manufacturer).custodian == "Air cargo"
+    ledger.record("ShipmentHandOverAccepted", journey.to_manufacturer, {"seal_intact": True}, COURIER, journey.at)
+    assert ledger.shipment(journey.to_manufacturer).custodian == COURIER.user_id
     journey.until("ReceivedAtManufacturer")
     ledger.refuse(
         OutOfOrder,
@@ -234,7 +236,7 @@ def test_a_shipment_is_received_at_its_destination_only(ledger: FakeLedger) -> N
     refuse_receipt(
         ledger,
         journey,
-        shipment_receipt([PRODUCT_ID], "Elsewhere"),
+        shipment_receipt([PRODUCT_ID], PHARMACY),
         error=RuleViolation,
         field="payload.site",
         rule="wrong_destination",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
 
 from ledger.keys import KeyPair
-from ledger.signed_note import NoteError, checkpoint_body, key_hash, parse_checkpoint, sign_note, verify_note
+from ledger.signed_note import (
+    NoteError,
+    checkpoint_body,
+    key_hash,
+    parse_checkpoint,
+    sign_note,
+    split_note,
+    verify_note,
+)
 
 ORIGIN = "custody-ledger/test"
 PAIR = KeyPair.generate()
@@ -61,3 +70,41 @@ def test_a_note_signed_by_another_key_does_not_verify() -> None:
 def test_a_malformed_checkpoint_is_refused(note: str) -> None:
     with pytest.raises(NoteError):
         parse_checkpoint(note)
+
+
+# -- strict reading (C2SP signed-note) ---------------------------------------------------------------------
+
+
+def test_the_text_ends_at_the_last_blank_line() -> None:
+    note = a_note()
+    text, signatures = split_note(note)
+    assert text == note.split("\n\n")[0] + "\n" and len(signatures) == 1
+    with pytest.raises(NoteError):  # an empty extension line before the last blank line is not a checkpoint
+        parse_checkpoint(note.replace("time 2026", "\ntime 2026"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda note: note[:-1], "ends with a newline"),
+        (lambda note: note + "a stray line\n", "every line after the blank line"),
+        (lambda note: note.replace("time 2026", "time\t2026"), "control character"),
+        (lambda note: note.replace("\n", "\r\n"), "control character"),
+        (lambda note: note.replace("\u2014 ", "- "), "every line after the blank line"),
+    ],
+)
+def test_a_note_that_is_not_strictly_a_signed_note_is_refused(edit: Callable[[str], str], why: str) -> None:
+    with pytest.raises(NoteError, match=why):
+        split_note(edit(a_note()))
+    assert not verify_note(edit(a_note()), ORIGIN, [PAIR.public_key])
+
+
+def test_a_failing_signature_by_a_known_key_rejects_the_whole_note() -> None:
+    note = a_note()
+    good = note.splitlines()[-1]
+    raw = base64.b64decode(good.split(" ")[-1])
+    bad = "\u2014 " + ORIGIN + " " + base64.b64encode(raw[:4] + bytes(64)).decode()
+    assert verify_note(
+        note + "\u2014 witness.example " + base64.b64encode(bytes(68)).decode() + "\n", ORIGIN, [PAIR.public_key]
+    )
+    assert not verify_note(note + bad + "\n", ORIGIN, [PAIR.public_key])

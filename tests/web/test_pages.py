@@ -8,11 +8,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api import demo_journeys as j
+from api.demo_journeys import UNIT
 from api.web.i18n import FRENCH, MEANINGS_FR
+from domain.identifiers import product_id_for
+from domain.product import TherapyProduct
 from ledger.service import CustodyLedger
-from tests.api.conftest import START
-from tests.integration.journeys import Recorder, enrolled, released_and_stored
-from tests.web.conftest import password
+from tests.api.conftest import START, password
+from tests.integration.journeys import Recorder, enrolled, identified, ready, released_and_stored, thawed
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
 
@@ -83,18 +86,18 @@ def test_a_step_is_signed_with_the_password_then_within_the_session_without_it(
     url = f"/ui/products/{journey.product}/steps/AnnotationAdded"
     refused = client.post(url, data={"csrf": token, "text": "checked", "meaning": "authored"})
     assert refused.status_code == 401 and 'id="problem"' in refused.text
-    size = ledger.store.size()
+    steps = len(ledger.history(journey.product))
     done = client.post(
         url, data={"csrf": token, "text": "checked", "meaning": "authored", "password": password("nurse")},
         follow_redirects=False,
     )  # fmt: skip
     assert done.status_code == 303 and done.headers["location"].endswith("?recorded=AnnotationAdded")
-    assert ledger.store.size() == size + 1
+    assert len(ledger.history(journey.product)) == steps + 1
     assert ledger.history(journey.product)[-1].body["payload"] == {"text": "checked"}
     assert 'id="signature-password"' not in client.get(url).text, "the signing session is open"
 
 
-def test_a_scanned_label_of_another_product_is_refused_before_anything_is_signed(
+def test_a_scanned_label_of_another_product_is_shown_at_once_then_refused_and_recorded_as_a_near_miss(
     browser_of: Any, team: Recorder, ledger: CustodyLedger
 ) -> None:
     journey = released_and_stored(team, START)
@@ -112,12 +115,42 @@ def test_a_scanned_label_of_another_product_is_refused_before_anything_is_signed
     answer = client.post(
         url,
         data={
-            "csrf": token, "to_unit": "unit", "scanned_coi": other.coi.value, "scanned_patient": "PSN-TEST-0001",
+            "csrf": token, "to_unit": UNIT, "scanned_coi": other.coi.value, "scanned_patient": "PSN-TEST-0001",
             "release_verified": "on", "meaning": "verified", "password": password("pharmacist"),
         },
     )  # fmt: skip
-    assert answer.status_code == 422 and "identity_mismatch" in answer.text
-    assert ledger.store.size() == size
+    assert answer.status_code == 409 and "identity_mismatch" in answer.text
+    assert ledger.store.size() == size + 1
+    assert [e.type for e in ledger.history(journey.product)][-1] == "IdentityMismatchRecorded"
+    product = ledger.load(journey.product)
+    assert isinstance(product, TherapyProduct) and product.suspended
+
+
+def test_a_wristband_from_the_next_bed_on_the_bedside_form_is_a_near_miss_as_through_the_api(
+    browser_of: Any, team: Recorder, ledger: CustodyLedger
+) -> None:
+    journey = thawed(team, START)
+    wristband = identified(ledger)
+    client = browser_of("nurse")
+    url = f"/ui/products/{journey.product}/steps/BedsideCheckPerformed"
+    page = client.get(url).text
+    assert 'name="wristband_hospital_number"' in page and 'name="scanned_bag_id"' in page
+    size = ledger.store.size()
+    answer = client.post(
+        url,
+        data={
+            "csrf": csrf(page), "scanned_coi": journey.coi.value, "scanned_bag_id": journey.bag or "",
+            "wristband_hospital_number": "IPP-NEXT-BED", "wristband_birth_date": wristband["wristband_birth_date"],
+            "meaning": "performed", "password": password("nurse"),
+        },
+    )  # fmt: skip
+    assert answer.status_code == 409 and "payload.wristband_hospital_number" in answer.text
+    assert "IPP-NEXT-BED" not in answer.text and wristband["wristband_hospital_number"] not in answer.text
+    assert ledger.store.size() == size + 1
+    [near_miss] = ledger.history(journey.product)[-1:]
+    assert near_miss.type == "IdentityMismatchRecorded" and near_miss.body["actor"]["user_id"] == "nurse"
+    product = ledger.load(journey.product)
+    assert isinstance(product, TherapyProduct) and product.suspended
 
 
 def test_a_forbidden_step_is_a_403_page_and_a_foreign_form_is_refused(
@@ -156,8 +189,18 @@ def test_english_and_french(browser_of: Any) -> None:
 
 
 def test_a_sponsor_sees_no_product_outside_its_trials_in_the_web_pages(browser_of: Any, team: Recorder) -> None:
-    journey = enrolled(team, START)
+    in_trial = enrolled(team, START)  # the demo trial, whose sponsor user is "sponsor"
+    ready(team, START, "PSN-TEST-0009")
+    coi = j.new_coi(team.ledger.settings.facility, START.year % 100)
+    outside = product_id_for(coi)
+    team(
+        "physician", "ProductEnrolled", outside, START, "approved", coi=coi.value, product_kind="car_t",
+        product_code="ACADEMIC-CD19", patient_pseudonym="PSN-TEST-0009", indication="systemic_lupus_erythematosus",
+        treating_physician="physician", collection_site=j.APHERESIS_SITE,
+    )  # fmt: skip
     sponsor = browser_of("sponsor")
-    assert journey.coi.value not in sponsor.get("/ui/").text
-    assert sponsor.get(f"/ui/products/{journey.product}").status_code == 404
-    assert sponsor.get(f"/ui/products/{journey.product}/export").status_code == 404
+    worklist = sponsor.get("/ui/").text
+    assert in_trial.coi.value in worklist and coi.value not in worklist
+    assert sponsor.get(f"/ui/products/{in_trial.product}").status_code == 200
+    assert sponsor.get(f"/ui/products/{outside}").status_code == 404
+    assert sponsor.get(f"/ui/products/{outside}/export").status_code == 404

@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import demo_journeys as j
-from api.rest import access
 from api.web import views
 from api.web.charts import RangeBar, format_days, nice_step, range_chart, vein_to_vein_layout
+from domain.pathway import pathway_id_for
 from ledger.service import CustodyLedger
 from ledger.verifier import VerificationReport, VerifyOptions
 from projections import queries
-from tests.api.conftest import ROLES, START, MovableClock, Session
+from tests.api.conftest import ROLES, START, MovableClock, Session, password
 from tests.integration.journeys import PATIENT, Recorder, dba, enrolled, infused, released_and_stored
-from tests.web.conftest import password
+from tests.role_table import AUDIT_READERS, INVENTORY_READERS, METRICS_READERS, PATIENT_TIMELINE_READERS, VERIFIERS
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -84,8 +84,10 @@ def test_the_patient_page_shows_the_timeline_and_the_follow_up_schedule_then_ove
     page = english(browser_of("nurse")).get(f"/ui/patients/{PATIENT}").text
     timeline = between(page, 'id="patient-timeline"', "</ol>")
     kinds = re.findall(r'<li data-event="(\w+)">', timeline)
-    assert kinds[0] == "ProductEnrolled" and kinds.index("Infused") < kinds.index("FollowUpRecorded")
-    assert len(kinds) == len(ledger.history(journey.product))
+    assert kinds[0] == "PatientEnrolled", "the care pathway comes first"
+    assert kinds.index("TreatmentDecisionCosigned") < kinds.index("ConsentSigned") < kinds.index("ProductEnrolled")
+    assert kinds.index("LymphodepletionRecorded") < kinds.index("Infused") < kinds.index("FollowUpRecorded")
+    assert len(kinds) == len(ledger.history(journey.product)) + len(ledger.history(pathway_id_for(PATIENT)))
     schedule = between(page, 'id="follow-up"', "</table>")
     statuses = dict(re.findall(r'data-visit="([^"]+)" data-status="(\w+)"', schedule))
     assert statuses["day 7"] == "done"
@@ -301,10 +303,10 @@ def test_each_page_admits_the_roles_the_api_admits_and_refuses_the_others_with_a
 ) -> None:
     enrolled(team, START)
     pages = {
-        "/ui/inventory": access.INVENTORY_READERS,
-        f"/ui/patients/{PATIENT}": access.PATIENT_READERS,
-        "/ui/audit": access.AUDIT_READERS,
-        "/ui/metrics": access.METRICS_READERS,
+        "/ui/inventory": INVENTORY_READERS,
+        f"/ui/patients/{PATIENT}": PATIENT_TIMELINE_READERS,
+        "/ui/audit": AUDIT_READERS,
+        "/ui/metrics": METRICS_READERS,
     }
     for role in ROLES:
         client = browser_of(role)
@@ -315,7 +317,7 @@ def test_each_page_admits_the_roles_the_api_admits_and_refuses_the_others_with_a
             else:
                 assert answer.status_code == 403, (role, path)
                 assert "role_not_allowed" in answer.text and 'id="problem"' in answer.text
-        if role not in {str(r) for r in access.VERIFIERS}:
+        if role not in VERIFIERS:
             token = csrf(client.get("/ui/").text)
             assert client.post("/ui/audit/verify", data={"csrf": token}).status_code == 403
             assert client.get("/ui/audit/verify/any").status_code == 403

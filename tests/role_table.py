@@ -1,0 +1,151 @@
+"""Who may sign each event type, written out by hand as the oracle the role tests check against.
+
+The production table (``EventSpec.roles`` in the per-aggregate spec modules) is what is
+under test, so no test may read its expectations from it: a role wrongly added there
+would then pass. Each line below is meant to be read against the domain: nurses collect,
+check at the bedside, thaw and infuse; pharmacists receive, store, dispense and hold at
+the hospital pharmacy; the Qualified Person makes, tests and releases at the
+manufacturer; couriers carry and hand over shippers; physicians decide; the administrator
+keeps the registers (staff, sites, trials) and records no clinical step; auditors and
+sponsors record nothing; ``system`` is the ledger itself, which registers its own key and
+the demonstration registers.
+"""
+
+from __future__ import annotations
+
+NURSE = "nurse"
+PHYSICIAN = "physician"
+PHARMACIST = "pharmacist"
+QP = "qp"
+COURIER = "courier"
+SPONSOR = "sponsor"
+AUDITOR = "auditor"
+ADMIN = "admin"
+SYSTEM = "system"
+
+PEOPLE = frozenset({NURSE, PHYSICIAN, PHARMACIST, QP, COURIER, SPONSOR, AUDITOR, ADMIN})
+"""Every role a person can hold (``system`` is the ledger, never a person)."""
+
+EVERYONE_IN_THE_CHAIN = frozenset({NURSE, PHYSICIAN, PHARMACIST, QP, COURIER})
+"""Whoever holds or handles the product at some step: each may note, correct or raise an alarm."""
+
+REGISTRARS = frozenset({ADMIN, SYSTEM})
+"""Who keeps the registers of people, keys, sites and trials."""
+
+ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
+    # -- the patient's pathway, before any product exists: physicians decide, nurses assist ----------
+    "PatientEnrolled": frozenset({PHYSICIAN}),
+    "ConsentSigned": frozenset({NURSE, PHYSICIAN}),
+    "ConsentWithdrawn": frozenset({NURSE, PHYSICIAN}),
+    "RcpDecisionRecorded": frozenset({PHYSICIAN}),
+    "TreatmentDecisionProposed": frozenset({PHYSICIAN}),
+    "TreatmentDecisionCosigned": frozenset({PHYSICIAN}),
+    "LymphodepletionRecorded": frozenset({NURSE, PHYSICIAN}),
+    # -- the product at the clinical unit: enrolment and collection ---------------------------------
+    "ProductEnrolled": frozenset({NURSE, PHYSICIAN, PHARMACIST}),
+    "DoseAllocated": frozenset({NURSE, PHYSICIAN, PHARMACIST}),  # derived from ProductEnrolled
+    "DinAssigned": frozenset({NURSE, PHYSICIAN, QP}),  # derived from ApheresisCollected or BatchRegistered
+    "Ln2PositionOccupied": frozenset({PHARMACIST, QP}),  # derived from StoredInLN2
+    "Ln2PositionFreed": frozenset({PHARMACIST, QP}),  # derived from StoredInLN2 or Dispensed
+    "ApheresisCollected": frozenset({NURSE, PHYSICIAN}),
+    "PathwayManagedElsewhereApplied": frozenset({PHYSICIAN, SYSTEM}),  # derived from ProductEnrolled
+    # -- at the manufacturer: the Qualified Person alone --------------------------------------------
+    "ManufacturingStarted": frozenset({QP}),
+    "ManufacturingCompleted": frozenset({QP}),
+    "ManufacturingFailed": frozenset({QP}),
+    "QcResultsRecorded": frozenset({QP}),
+    "ProductReleased": frozenset({QP}),
+    "ExceptionalReleaseRequested": frozenset({PHYSICIAN}),
+    "ExceptionalReleaseApproved": frozenset({QP}),
+    # -- transport: whoever packs, carries or opens a shipper ----------------------------------------
+    "ShipmentDispatched": frozenset({COURIER, NURSE, PHARMACIST, QP}),
+    "ProductShipped": frozenset({COURIER, NURSE, PHARMACIST, PHYSICIAN, QP}),  # derived from ShipmentDispatched
+    "ShipmentHandedOver": frozenset({COURIER, NURSE, PHARMACIST, QP}),
+    "ShipmentHandOverAccepted": frozenset({COURIER, NURSE, PHARMACIST, QP}),
+    "ShipmentReceived": frozenset({PHARMACIST, QP}),
+    "ProductReceived": frozenset({PHARMACIST, QP}),  # derived from ShipmentReceived
+    "ReceiptRejected": frozenset({PHARMACIST, QP}),
+    # -- at the hospital pharmacy (and the manufacturer's store) -------------------------------------
+    "StoredInLN2": frozenset({PHARMACIST, QP}),
+    "Dispensed": frozenset({PHARMACIST}),
+    "ProductQuarantined": frozenset({PHARMACIST, QP}),
+    "QuarantineLifted": frozenset({PHARMACIST, QP}),
+    "RecallNotified": frozenset({PHARMACIST, QP}),
+    "ProductReturned": frozenset({PHARMACIST, QP}),
+    "ProductDestroyed": frozenset({PHARMACIST, QP}),
+    # -- at the bedside ------------------------------------------------------------------------------
+    "Thawed": frozenset({NURSE, PHYSICIAN, PHARMACIST}),
+    "BedsideCheckPerformed": frozenset({NURSE, PHYSICIAN}),
+    "BedsideCheckWitnessed": frozenset({NURSE, PHYSICIAN}),
+    "LymphodepletionOverrideRecorded": frozenset({PHYSICIAN}),
+    "Infused": frozenset({NURSE, PHYSICIAN}),
+    "NotInfused": frozenset({NURSE, PHYSICIAN, PHARMACIST}),
+    "FollowUpScheduled": frozenset({NURSE, PHYSICIAN}),  # derived from Infused
+    "FollowUpRecorded": frozenset({NURSE, PHYSICIAN}),
+    "AdverseEventRecorded": frozenset({NURSE, PHYSICIAN}),
+    # -- exceptions anyone in the chain may raise, and who may close them ----------------------------
+    "AnnotationAdded": EVERYONE_IN_THE_CHAIN,
+    "DeviationRecorded": EVERYONE_IN_THE_CHAIN,
+    "TemperatureExcursionRecorded": EVERYONE_IN_THE_CHAIN,
+    "IdentityMismatchRecorded": EVERYONE_IN_THE_CHAIN,
+    "EventCorrected": EVERYONE_IN_THE_CHAIN,
+    "DeviationClosed": frozenset({PHARMACIST, PHYSICIAN, QP}),
+    "MismatchResolved": frozenset({PHARMACIST, PHYSICIAN, QP}),
+    # -- MSC bank batches: the manufacturer's Qualified Person ---------------------------------------
+    "BatchRegistered": frozenset({QP}),
+    "BatchQcRecorded": frozenset({QP}),
+    "BatchReleased": frozenset({QP}),
+    "BatchRecalled": frozenset({QP}),
+    # -- the registers: administrators and the ledger itself, never a clinical role -----------------
+    "SiteRegistered": REGISTRARS,
+    "AccreditationGranted": REGISTRARS,
+    "AccreditationWithdrawn": REGISTRARS,
+    "PathwayManagedElsewhereDeclared": REGISTRARS,
+    "PathwayManagedElsewhereRevoked": REGISTRARS,
+    "TrialRegistered": REGISTRARS,
+    "SponsorUserAuthorised": REGISTRARS,
+    "SponsorUserRevoked": REGISTRARS,
+    "StaffMemberRegistered": REGISTRARS,
+    "SigningKeyRegistered": REGISTRARS,
+    "SigningKeyRevoked": REGISTRARS,
+    # -- the ledger's own statement of every aggregate's head, at each checkpoint: nobody else ----------
+    "AggregateHeadsCommitted": frozenset({SYSTEM}),
+}
+"""Every event type the ledger stores, and exactly the roles that may sign it."""
+
+DERIVED = frozenset(
+    {
+        "DoseAllocated", "ProductShipped", "ProductReceived", "FollowUpScheduled",
+        "DinAssigned", "Ln2PositionOccupied", "Ln2PositionFreed", "PathwayManagedElsewhereApplied",
+    }
+)  # fmt: skip
+"""Recorded by the domain as the consequence of another event, never requested on their own."""
+
+STAFF_EVENTS = frozenset({"StaffMemberRegistered", "SigningKeyRegistered", "SigningKeyRevoked"})
+"""Recorded through ``custody staff`` / ``custody keys``, outside the event-type registry."""
+
+LOG_EVENTS = frozenset({"AggregateHeadsCommitted"})
+"""Recorded by the ledger itself at each checkpoint, outside the event-type registry."""
+
+
+def allowed(event_type: str) -> frozenset[str]:
+    """The roles the hand table lets sign ``event_type``."""
+    return ROLES_BY_EVENT_TYPE[event_type]
+
+
+# -- reads: who may see what (the table in README.md, "The HTTP API") --------------------------------
+
+PATIENT_TIMELINE_READERS = frozenset({NURSE, PHYSICIAN, PHARMACIST, AUDITOR})
+"""Care and pharmacy staff and auditors; never a sponsor, a courier or the manufacturer."""
+
+INVENTORY_READERS = frozenset({NURSE, PHYSICIAN, PHARMACIST, QP, AUDITOR})
+"""Whoever may need a product from the tanks, and auditors."""
+
+AUDIT_READERS = frozenset({PHARMACIST, QP, AUDITOR, ADMIN})
+"""The history "as of" a moment: custody owners, auditors and the administrator."""
+
+METRICS_READERS = frozenset({PHYSICIAN, PHARMACIST, QP, AUDITOR})
+"""Turnaround figures: those who answer for them, and auditors."""
+
+VERIFIERS = frozenset({PHARMACIST, QP, AUDITOR, ADMIN})
+"""Who may run a verification of the whole ledger."""
