@@ -19,7 +19,17 @@ import psycopg
 import psycopg_pool
 from eventsourcing.persistence import DataError, PersistenceError
 
-from api import cli_backup, cli_commands, cli_pathway, cli_projections, cli_serve, cli_verifiable
+from api import (
+    cli_backup,
+    cli_commands,
+    cli_pathway,
+    cli_projections,
+    cli_registries,
+    cli_serve,
+    cli_trial,
+    cli_verifiable,
+    cli_witness,
+)
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
 from ledger.identity_store import IdentityUnavailable
@@ -117,10 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     reveal.add_argument("pseudonym")
     reveal.add_argument("--user", required=True)
     reveal.add_argument("--json", action="store_true")
+    reveal.add_argument("--reason", required=True, help="why the identity is needed (recorded in the audit log)")
     reveal.set_defaults(handler=cli_commands.patient_show)
-    erase = patient_sub.add_parser("erase", help="erase an identity (administrator); events stay valid")
+    erase = patient_sub.add_parser(
+        "erase", help="crypto-shred an identity (administrator, approved by a pharmacist); events stay valid"
+    )
     erase.add_argument("pseudonym")
     erase.add_argument("--user", default="admin")
+    erase.add_argument("--approver", required=True, help="a pharmacist (password: CUSTODY_APPROVER_PASSWORD)")
+    erase.add_argument("--reason", required=True)
+    erase.add_argument("--legal-ground", default="", help="required while the product's retention period runs")
     erase.set_defaults(handler=cli_commands.patient_erase)
 
     bench = sub.add_parser("bench", help="measure signed vs bare append, verification and replay (JSON)")
@@ -137,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_projections.add_commands(sub)
     cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
+    cli_registries.add_commands(sub)
+    cli_trial.add_commands(sub)
     cli_serve.add_command(sub)
     cli_backup.add_commands(sub)
+    cli_witness.add_commands(sub)
     return parser
 
 

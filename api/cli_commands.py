@@ -337,7 +337,7 @@ def patient_show(args: argparse.Namespace, settings: Settings) -> int:
     """`custody patient show`: for bedside and pharmacy identity checks only."""
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
     with open_ledger(settings) as ledger:
-        identity = PatientRegistry(ledger).reveal(args.pseudonym, user=args.user, password=password)
+        identity = PatientRegistry(ledger).reveal(args.pseudonym, user=args.user, password=password, reason=args.reason)
     if args.json:
         print(json.dumps(dataclasses.asdict(identity)))
     else:
@@ -348,9 +348,18 @@ def patient_show(args: argparse.Namespace, settings: Settings) -> int:
 def patient_erase(args: argparse.Namespace, settings: Settings) -> int:
     """`custody patient erase`: the identity goes; every hash and signature stays valid."""
     password = read_password(f"password for {args.user}: ", env_var="CUSTODY_PASSWORD")
+    approver_password = read_password(f"password for {args.approver}: ", env_var="CUSTODY_APPROVER_PASSWORD")
     with open_ledger(settings) as ledger:
-        erased = PatientRegistry(ledger).erase(args.pseudonym, user=args.user, password=password)
+        erased = PatientRegistry(ledger).erase(
+            args.pseudonym,
+            user=args.user,
+            password=password,
+            approver=args.approver,
+            approver_password=approver_password,
+            reason=args.reason,
+            legal_ground=args.legal_ground,
+        )
     if not erased:
         raise NotFound(f"no identity is held for {args.pseudonym}", field="pseudonym")
-    print(f"identity of {args.pseudonym} erased")
+    print(f"identity of {args.pseudonym} erased (its key destroyed; recorded in the audit log)")
     return 0

@@ -132,6 +132,10 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  in transit to {status['in_transit_to']} (shipment {status['shipment_id']})")
     for hold in status["holds"]:
         print(f"  HOLD {hold['kind']}: {hold['reason']}")
+    if status["pathway_managed_elsewhere"]:
+        print(f"  pathway managed elsewhere: {status['pathway_managed_elsewhere']}")
+    for bag in status["bags"] or ():
+        print(f"  bag {bag['bag_id']}: {bag['fate']}")
     for deviation in status["open_deviations"]:
         print(f"  open deviation v{deviation['version']}: {deviation['description']}")
     for deadline in status["deadlines"]:

@@ -16,6 +16,7 @@ from ledger.bundle import export_bundle
 from ledger.bundle_parse import BundleError, parse_bundle_text
 from ledger.bundle_summary import bundle_summary
 from ledger.bundle_verify import verify_bundle
+from ledger.consistency import consistency_answer
 from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.settings import Settings
 from ledger.setup import rotate_key, rotate_ledger_key
@@ -29,6 +30,14 @@ def add_commands(sub: Any) -> None:
     cp.add_argument("--json", action="store_true", help="print size, root and the note as JSON")
     cp.add_argument("-o", "--output", metavar="FILE", help="also write the note to FILE (an auditor's copy)")
     cp.set_defaults(handler=checkpoint_command)
+
+    proof = sub.add_parser(
+        "proof", help="RFC 9162 consistency proof from an earlier tree size to the latest checkpoint (or --to)"
+    )
+    proof.add_argument("--from", dest="old", required=True, metavar="N", help="the size of the tree you already trust")
+    proof.add_argument("--to", dest="new", metavar="M", help="a later size (default: the latest signed checkpoint)")
+    proof.add_argument("--json", action="store_true", help="print sizes, roots, proof and checkpoints as JSON")
+    proof.set_defaults(handler=proof_command)
 
     keys = sub.add_parser("keys", help="signing keys: rotate a person's key (administrators)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -76,6 +85,23 @@ def checkpoint_command(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"size": made.size, "root": base64.b64encode(made.root).decode(), "note": made.note}))
     else:
         print(made.note, end="")
+    return 0
+
+
+def proof_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody proof --from N`: what an auditor checks against the checkpoint it kept and the newest one."""
+    with open_ledger(settings) as ledger:
+        answer = consistency_answer(ledger.store, args.old, args.new)
+    if args.json:
+        print(json.dumps(answer))
+        return 0
+    print(f"consistency proof from {answer['from']} to {answer['to']} ({len(answer['proof'])} hashes)")
+    print(f"root at {answer['from']}: {answer['from_root']}")
+    print(f"root at {answer['to']}: {answer['to_root']}")
+    for node in answer["proof"]:
+        print(node)
+    if answer["to_checkpoint"]:
+        print(answer["to_checkpoint"], end="")
     return 0
 
 

@@ -20,14 +20,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from api import demo_custody, demo_pathway
+from api import demo_custody, demo_pathway, demo_trial_sites
 from api import demo_journeys as j
 from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
-from ledger.identity_store import IdentityStore, PatientIdentity
+from ledger.identity_store import PatientIdentity
 from ledger.ledger_meta import LEDGER_USER
 from ledger.merkle_log import checkpoint
-from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import register_staff
@@ -38,6 +37,7 @@ USERS = {
     "physician": ("Dr Anne Durand", "physician"),
     "pharmacist": ("Marc Petit", "pharmacist"),
     "qp": ("Julie Moreau", "qp"),
+    "qc": ("Sophie Marchand", "qp"),
     "courier": ("Paul Roux", "courier"),
     "sponsor": ("Sophie Lambert", "sponsor"),
     "auditor": ("Eve Blanc", "auditor"),
@@ -83,6 +83,8 @@ def _print(summary: dict[str, Any], as_json: bool, note: str) -> None:
     print(f"products: {', '.join(summary['products'])}")
     print(f"patients: {', '.join(summary['patients'])}")
     print("users: " + ", ".join(f"{user} / {password}" for user, password in summary["users"].items()))
+    for refusal in summary.get("refused", []):
+        print(f"refused, as it must be: {refusal}")
 
 
 def _register_users(ledger: CustodyLedger) -> dict[str, str]:
@@ -97,7 +99,7 @@ def _register_users(ledger: CustodyLedger) -> dict[str, str]:
 
 def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
     passwords = _register_users(ledger)
-    identities = IdentityStore(ledger.store, derive_key(settings.home, "patient-identity"))
+    identities = ledger.identities
     now = ledger.clock.now()
     for pseudonym, identity in PATIENTS.items():
         try:
@@ -115,12 +117,13 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
         _vasculitis_excursion(rec, facility, year, now),
         _myopathy_out_of_spec(rec, facility, year, now),
     ]
-    demo_custody.record_refusals(rec, now, stored=products[-2])
+    refusals = demo_custody.record_refusals(rec, now, stored=products[-2])
+    refusals += demo_trial_sites.record_unready_site(rec, demo_pathway.TRIAL_PROTOCOL, now, "PSN-VAS-0003")
     admin_file = settings.home / "admin-password.txt"
     users = dict(passwords)
     if admin_file.exists():
         users["admin"] = admin_file.read_text().strip()
-    return {"products": [str(p) for p in products], "patients": list(PATIENTS), "users": users}
+    return {"products": [str(p) for p in products], "patients": list(PATIENTS), "users": users, "refused": refusals}
 
 
 def _released_car_t(

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from api import demo_journeys as j
+from api import demo_trial_sites
 from domain.errors import TimeRuleViolation
 from domain.pathway import pathway_id_for
 from domain.site import site_id_for
@@ -47,7 +48,7 @@ def _registry(rec: j.Recorder, event_type: str, target: Any, when: datetime, **p
 
 
 def record_registries(rec: j.Recorder, now: datetime) -> None:
-    """The demo's accredited centres, and the trial its sponsor user may follow."""
+    """The demo's accredited centres, the trial its sponsor user may follow, and its two active sites."""
     since = now - timedelta(days=400)
     for code, scope in SITES.items():
         site = site_id_for(code)
@@ -65,6 +66,7 @@ def record_registries(rec: j.Recorder, now: datetime) -> None:
             title="Anti-CD19 CAR-T cells in refractory systemic autoimmune diseases", eu_ct_number="2025-500123-11-00",
         )  # fmt: skip
         _registry(rec, "SponsorUserAuthorised", trial, since, user_id="sponsor")
+    demo_trial_sites.activate_demo_trial_sites(rec, TRIAL_PROTOCOL, since, _day(now, 700))
 
 
 def _day(moment: datetime, days: int = 0) -> str:

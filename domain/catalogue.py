@@ -17,9 +17,12 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
 from domain.errors import InvalidInput
+from domain.release_panel import DEFAULT_PANELS, QcCriterion, extend_panel
 
 ProductKind = Literal["car_t", "msc"]
 KINDS: tuple[ProductKind, ...] = ("car_t", "msc")
+THAW_ORIGINS = ("completion", "start")
+"""Where a label counts the thaw-to-infusion window from: the end of thawing, or its start (Abecma)."""
 _DEFAULT_BAGS_MAX: dict[ProductKind, int] = {"car_t": 3, "msc": 1}
 _REQUIRED_FOR_NEW = ("name", "kind", "storage_max_c", "thaw_to_infusion_min", "lymphodepletion_days")
 
@@ -103,6 +106,12 @@ def _hours(value: object, path: str) -> float:
     return number
 
 
+def _thaw_origin(value: object, path: str) -> str:
+    if value not in THAW_ORIGINS:
+        raise _refuse(path, f"must be one of {', '.join(THAW_ORIGINS)}, {_got(value)}", "catalogue_wrong_type")
+    return str(value)
+
+
 def _count(value: object, path: str) -> int:
     if not _is_int(value):
         raise _refuse(path, f"must be a whole number, {_got(value)}", "catalogue_wrong_type")
@@ -121,6 +130,7 @@ _SETTINGS: dict[str, Callable[[object, str], object]] = {
     "fresh_room_temperature_window_h": _hours,
     "collection_max_age_days": _count,
     "bags_max": _count,
+    "thaw_window_from": _thaw_origin,
 }
 
 
@@ -132,30 +142,44 @@ class CatalogueEntry:
     name: str
     kind: ProductKind
     storage_max_c: float | None
-    thaw_to_infusion_min: int | None  # from thaw completion to infusion start
+    thaw_to_infusion_min: int | None  # to infusion start, from thaw completion (or start: thaw_window_from)
     lymphodepletion_days: tuple[int, int] | None  # (min, max) days, end of lymphodepletion → infusion
     fresh_shipping_window_h: float = 30.0  # fresh apheresis at 2–8 °C in a validated box
     fresh_room_temperature_window_h: float = 18.0  # fresh apheresis at room temperature
     collection_max_age_days: int = 270  # apheresis older than ~9 months at manufacture is out of spec
     bags_max: int = 3
+    retention_years: int = 30  # ATMP traceability records: 30 years (Directive 2009/120/EC); bounds identity erasure
+    thaw_window_from: str = "completion"
+    release_panel: tuple[QcCriterion, ...] = ()  # empty: the kind's default panel (domain.release_panel)
+
+    @property
+    def waste_stream(self) -> str:
+        """Where a destroyed product goes: CAR-T cells are GMOs (Code de l'environnement L.532-1), else human origin."""
+        return "gmo" if self.kind == "car_t" else "human_origin"
 
     def __post_init__(self) -> None:
         _code(self.code)
         for name, check in _SETTINGS.items():
             object.__setattr__(self, name, check(getattr(self, name), f"catalogue.{self.code}.{name}"))
+        if not self.release_panel:
+            object.__setattr__(self, "release_panel", DEFAULT_PANELS[self.kind])
 
 
 _DEFAULT_ENTRIES = (
     # tisagenlecleucel: ≤ −120 °C; infuse within 30 min of thaw completion; 2–14 days after lymphodepletion.
     CatalogueEntry("KYMRIAH", "Kymriah (tisagenlecleucel)", "car_t", -120.0, 30, (2, 14)),
-    # brexucabtagene autoleucel: ≤ −150 °C; start within 30 min (stable ≤ 3 h at room temperature).
-    CatalogueEntry("TECARTUS", "Tecartus (brexucabtagene autoleucel)", "car_t", -150.0, 30, None),
-    # lisocabtagene maraleucel: storage per label (None); ≤ 2 h; 2–7 days.
-    CatalogueEntry("BREYANZI", "Breyanzi (lisocabtagene maraleucel)", "car_t", None, 120, (2, 7)),
-    # idecabtagene vicleucel: ≤ −130 °C; label counts ≤ 1 h from the START of thaw; 2 days (up to 7).
-    CatalogueEntry("ABECMA", "Abecma (idecabtagene vicleucel)", "car_t", -130.0, 60, (2, 7)),
-    # ciltacabtagene autoleucel: storage per label (None); ≤ 2.5 h; 2–4 days.
-    CatalogueEntry("CARVYKTI", "Carvykti (ciltacabtagene autoleucel)", "car_t", None, 150, (2, 4)),
+    # brexucabtagene autoleucel: ≤ −150 °C (SmPC 6.4); start within 30 min (stable ≤ 3 h at room temperature,
+    # SmPC 6.3); lymphodepletion "on the 5th, 4th and 3rd day before infusion" (SmPC 4.2): 3 days after it ends.
+    CatalogueEntry("TECARTUS", "Tecartus (brexucabtagene autoleucel)", "car_t", -150.0, 30, (3, 3)),
+    # lisocabtagene maraleucel: vapour phase of LN2 ≤ −130 °C (SmPC 6.4); ≤ 2 h after thaw (SmPC 6.6);
+    # 2–7 days after lymphodepletion (SmPC 4.2).
+    CatalogueEntry("BREYANZI", "Breyanzi (lisocabtagene maraleucel)", "car_t", -130.0, 120, (2, 7)),
+    # idecabtagene vicleucel: ≤ −130 °C (SmPC 6.4); infuse within 1 h from the START of thaw (SmPC 4.2/6.6);
+    # 2 days after lymphodepletion, up to 7 (SmPC 4.2).
+    CatalogueEntry("ABECMA", "Abecma (idecabtagene vicleucel)", "car_t", -130.0, 60, (2, 7), thaw_window_from="start"),
+    # ciltacabtagene autoleucel: vapour phase of LN2 ≤ −120 °C (SmPC 6.4); ≤ 2.5 h after thaw (SmPC 6.6);
+    # 2–4 days after lymphodepletion (SmPC 4.2: 5–7 days after its start).
+    CatalogueEntry("CARVYKTI", "Carvykti (ciltacabtagene autoleucel)", "car_t", -120.0, 150, (2, 4)),
     # Academic anti-CD19 CAR-T in a trial: PLACEHOLDER figures; the protocol defines them, override per site.
     CatalogueEntry("ACADEMIC-CD19", "Academic anti-CD19 CAR-T (trial)", "car_t", -150.0, 60, (2, 14)),
     # Allogeneic MSC bank batch: PLACEHOLDER figures; the protocol defines them. One bag per dose.
@@ -190,8 +214,8 @@ class Catalogue:
             if not isinstance(settings, Mapping):
                 raise _refuse(path, f"must be a table of settings, {_got(settings)}", "catalogue_wrong_type")
             for key in settings:
-                if key not in _SETTINGS:
-                    known = ", ".join(sorted(_SETTINGS))
+                if key not in _SETTINGS and key != "release_panel":
+                    known = ", ".join(sorted([*_SETTINGS, "release_panel"]))
                     raise _refuse(
                         f"{path}.{key}",
                         f"is not a catalogue setting; known: {known}",
@@ -211,7 +235,10 @@ class Catalogue:
                 values["bags_max"] = _DEFAULT_BAGS_MAX[kind]
             else:
                 values = {f.name: getattr(base, f.name) for f in fields(CatalogueEntry)}
-            values.update(settings)
+            values.update({key: value for key, value in settings.items() if key != "release_panel"})
+            if "release_panel" in settings:
+                base_panel = values.get("release_panel") or DEFAULT_PANELS[_kind(values["kind"], f"{path}.kind")]
+                values["release_panel"] = extend_panel(base_panel, settings["release_panel"], f"{path}.release_panel")
             values["code"] = code
             entries[code] = CatalogueEntry(**values)
         return cls(entries.values())

@@ -94,8 +94,13 @@ def parse_time(text: str, *, field: str = "time") -> datetime:
             field=field,
             rule="timezone_required",
         )
+    return in_utc_range(moment, text, field)
+
+
+def in_utc_range(moment: datetime, text: str, field: str) -> datetime:
+    """The aware ``moment`` if it exists in UTC: every comparison goes through UTC (0001-01-01T00:00+14:00 does not)."""
     try:
-        moment.astimezone(UTC)  # every comparison goes through UTC: it must exist there
+        moment.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(
             f"{field} {text!r} falls outside the years 1 to 9999 once converted to UTC",

@@ -18,6 +18,7 @@ from domain.aggregate import Aggregate
 from domain.events import EventRecord
 from domain.follow_up import visit_name
 from domain.payloads import parse_time
+from domain.release_panel import test_key
 
 
 class ProductState(StrEnum):
@@ -101,14 +102,17 @@ class TherapyProduct(Aggregate):
         self.exceptional_release = False
         self.exceptional_release_requested = False
         self.open_deviations: dict[int, str] = {}
+        self.deviation_severity: dict[int, str] = {}
         self.collections: list[Collection] = []
         self.lot: str | None = None
         self.bags: tuple[str, ...] = ()
         self.qc_in_spec: bool | None = None
+        self.qc_results: dict[str, bool] = {}
         self.location: Location | None = None
         self.shipment_id: str | None = None
         self.shipment_leg: str | None = None
         self.thaw_completed_at: datetime | None = None
+        self.thaw_started_at: datetime | None = None
         self.thawed_bags: tuple[str, ...] = ()
         self.infused_bags: tuple[str, ...] = ()
         self.bedside_performed: BedsideCheckDone | None = None
@@ -121,6 +125,32 @@ class TherapyProduct(Aggregate):
         self.pathway_managed_elsewhere: str | None = None
         self.follow_up_schedule: dict[str, str] = {}
         self.follow_up_done: set[str] = set()
+        self.custodian_site_kind = "hospital"
+        self.qc_versions: set[int] = set()
+        self.qc_recorders: set[str] = set()
+        self.quarantined_by: str | None = None
+        self.destroyed_by: str | None = None
+        self.destruction_witnessed_by: str | None = None
+        self.duty_waivers: list[str] = []
+        self.facts: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.corrected: dict[int, dict[str, Any]] = {}
+
+    def apply(self, record: EventRecord) -> None:
+        """Keep each fact's type and payload by version, so a correction can name what it corrects."""
+        self.facts[record.version] = (record.type, dict(record.payload))
+        super().apply(record)
+
+    def root_of(self, version: int) -> int:
+        """The fact a correction (or a correction of a correction) ultimately corrects."""
+        seen: set[int] = set()
+        while version in self.facts and self.facts[version][0] == "EventCorrected" and version not in seen:
+            seen.add(version)
+            version = int(self.facts[version][1]["corrects_version"])
+        return version
+
+    def effective_payload(self, version: int) -> dict[str, Any]:
+        """A fact's payload with every later correction laid over it (the original stays in ``facts``)."""
+        return {**self.facts[version][1], **self.corrected.get(version, {})}
 
     @property
     def is_terminal(self) -> bool:
@@ -164,13 +194,15 @@ class TherapyProduct(Aggregate):
         """The product is at the manufacturer or the pharmacy, according to the leg."""
         self.location = Location(record.payload["site"])
         self.shipment_id = None
+        self.custodian_site_kind = "hospital" if record.payload["leg"] == "to_pharmacy" else "manufacturer"
         to_pharmacy = record.payload["leg"] == "to_pharmacy"
         self.state = ProductState.RECEIVED_AT_PHARMACY if to_pharmacy else ProductState.RECEIVED_AT_MANUFACTURER
 
     def when_ManufacturingStarted(self, record: EventRecord) -> None:
         """A new lot starts, so bags and QC of an earlier failed lot no longer count."""
         self.lot = record.payload["lot"]
-        self.bags, self.qc_in_spec = (), None
+        self.bags, self.qc_in_spec, self.qc_results = (), None, {}
+        self.qc_versions, self.qc_recorders = set(), set()
         self.state = ProductState.MANUFACTURING
 
     def when_ManufacturingCompleted(self, record: EventRecord) -> None:
@@ -183,9 +215,18 @@ class TherapyProduct(Aggregate):
         self.state = ProductState.MANUFACTURING_FAILED
 
     def when_QcResultsRecorded(self, record: EventRecord) -> None:
-        """Any test out of specification blocks the normal release."""
-        self.qc_in_spec = all(test["in_spec"] for test in record.payload["tests"])
+        """A retest replaces that test's result for the lot; any test out of specification blocks the release."""
+        self.qc_versions.add(record.version)
+        self.qc_recorders.add(record.actor.user_id)
+        for test in record.payload["tests"]:
+            self.qc_results[test_key(test["name"])] = bool(test["in_spec"])
+        self.qc_in_spec = all(self.qc_results.values())
         self.state = ProductState.QC_IN_SPEC if self.qc_in_spec else ProductState.QC_OUT_OF_SPEC
+
+    @property
+    def qc_failed_tests(self) -> tuple[str, ...]:
+        """The lot's tests out of specification, as recorded or as corrected (by their catalogue key)."""
+        return tuple(sorted(key for key, in_spec in self.qc_results.items() if not in_spec))
 
     def when_ProductReleased(self, record: EventRecord) -> None:
         """The QP's certificate makes the product dispensable."""
@@ -200,7 +241,7 @@ class TherapyProduct(Aggregate):
         """The product is released despite QC or a quarantine, answering the request."""
         self.exceptional_release_requested = False
         self.exceptional_release = self.released = True
-        self.quarantined, self.quarantine_reason = False, ""
+        self.quarantined, self.quarantine_reason, self.quarantined_by = False, "", None
         if self.state in (ProductState.QC_OUT_OF_SPEC, ProductState.QC_IN_SPEC, ProductState.MANUFACTURED):
             self.state = ProductState.RELEASED
 
@@ -219,6 +260,7 @@ class TherapyProduct(Aggregate):
         """The first thaw completion starts the infusion window; the bag thawed (named, or the only one) is kept."""
         if self.thaw_completed_at is None:
             self.thaw_completed_at = parse_time(record.payload["completed_at"])
+            self.thaw_started_at = parse_time(record.payload["started_at"])
         bag = record.payload.get("bag_id") or (self.bags[0] if len(self.bags) == 1 else None)
         if bag is not None:
             self.thawed_bags = (*self.thawed_bags, bag)
@@ -266,6 +308,7 @@ class TherapyProduct(Aggregate):
     def when_DeviationRecorded(self, record: EventRecord) -> None:
         """A deviation stays open, under its version number, until closed."""
         self.open_deviations[record.version] = record.payload["description"]
+        self.deviation_severity[record.version] = str(record.payload.get("severity", "minor"))
 
     def when_DeviationClosed(self, record: EventRecord) -> None:
         """The deviation is no longer open."""
@@ -274,15 +317,15 @@ class TherapyProduct(Aggregate):
     def when_TemperatureExcursionRecorded(self, record: EventRecord) -> None:
         """An excursion holds the product until assessed."""
         where = record.payload["context"]
-        self._quarantine(f"{where} temperature excursion to {record.payload['max_c']} °C")
+        self._quarantine(f"{where} temperature excursion to {record.payload['max_c']} °C", record.actor.user_id)
 
     def when_ProductQuarantined(self, record: EventRecord) -> None:
-        """The product is held for the reason given."""
-        self._quarantine(record.payload["reason"])
+        """The product is held for the reason given, by the person (or the ledger) who signed."""
+        self._quarantine(record.payload["reason"], record.actor.user_id)
 
     def when_QuarantineLifted(self, record: EventRecord) -> None:
         """The hold ends after an assessment."""
-        self.quarantined, self.quarantine_reason = False, ""
+        self.quarantined, self.quarantine_reason, self.quarantined_by = False, "", None
 
     def when_IdentityMismatchRecorded(self, record: EventRecord) -> None:
         """A near miss suspends the product until explained."""
@@ -301,8 +344,43 @@ class TherapyProduct(Aggregate):
         self.state = ProductState.REJECTED
 
     def when_ProductDestroyed(self, record: EventRecord) -> None:
-        """Custody ends with destruction."""
+        """Custody ends with destruction; the witness must be someone else than who destroyed."""
+        self.destroyed_by = record.actor.user_id
         self.state = ProductState.DESTROYED
+
+    def when_DestructionWitnessed(self, record: EventRecord) -> None:
+        """A second person saw the destruction through."""
+        self.destruction_witnessed_by = record.actor.user_id
+
+    def when_DutySegregationWaiverApplied(self, record: EventRecord) -> None:
+        """A step went ahead with one person under its site's signed setting: the product says so."""
+        p = record.payload
+        self.duty_waivers.append(f"{p['rule']} at {p['site']}: {p['reason']}")
+
+    def when_EventCorrected(self, record: EventRecord) -> None:
+        """The corrected values count from now on; a QC result corrected out of specification holds the product."""
+        root = self.root_of(int(record.payload["corrects_version"]))
+        if root not in self.facts:
+            return
+        self.corrected[root] = {**self.corrected.get(root, {}), **record.payload["corrections"]}
+        if root in self.qc_versions and "tests" in record.payload["corrections"]:
+            self._correct_qc(record)
+
+    def _correct_qc(self, record: EventRecord) -> None:
+        """Corrected QC results replace those tests' results; out of specification stops or holds the product."""
+        for test in record.payload["corrections"]["tests"]:
+            self.qc_results[test_key(test["name"])] = bool(test["in_spec"])
+        self.qc_in_spec = all(self.qc_results.values())
+        if self.qc_in_spec:
+            if self.state == ProductState.QC_OUT_OF_SPEC:
+                self.state = ProductState.QC_IN_SPEC
+            return
+        if self.state == ProductState.QC_IN_SPEC:
+            self.state = ProductState.QC_OUT_OF_SPEC
+        elif self.released and not self.is_terminal and not self.exceptional_release:
+            failed = ", ".join(self.qc_failed_tests)
+            by = record.actor.user_id
+            self._quarantine(f"QC corrected out of specification at version {record.version} ({failed})", by)
 
     def when_ProductReturned(self, record: EventRecord) -> None:
         """Custody ends with the product sent back."""
@@ -313,9 +391,9 @@ class TherapyProduct(Aggregate):
         """A recall flags the product and holds it unless it was already given."""
         self.recalled = True
         if not self.is_terminal:
-            self._quarantine(f"recall {record.payload['recall_ref']}: {record.payload['reason']}")
+            self._quarantine(f"recall {record.payload['recall_ref']}: {record.payload['reason']}", record.actor.user_id)
 
-    def _quarantine(self, reason: str) -> None:
-        """Put the product on hold; the first reason stays the one shown until the hold is lifted."""
+    def _quarantine(self, reason: str, by: str) -> None:
+        """Put the product on hold; the first reason (and who placed it) stays until the hold is lifted."""
         if not self.quarantined:
-            self.quarantined, self.quarantine_reason = True, reason
+            self.quarantined, self.quarantine_reason, self.quarantined_by = True, reason, by

@@ -166,12 +166,18 @@ class ManufacturingFailed:
 
 @dataclass(frozen=True)
 class QcTest:
-    """One quality-control test of the lot against its specification."""
+    """One quality-control test of the lot: the reading, and for a numeric test its measured value and unit.
+
+    ``in_spec`` is the recorder's verdict; the ledger computes its own from ``value`` (or
+    ``result`` for a qualitative test) and the catalogue's criterion, and refuses a contradiction.
+    """
 
     name: str
     result: str
     specification: str
     in_spec: bool
+    value: float | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,8 @@ class ExceptionalReleaseApproved:
 
     certificate_id: str
     notified: Annotated[list[NotifiedParty], NON_EMPTY]
+    accepted_failed_tests: list[str] | None = None
+    """The out-of-specification tests the QP saw and accepts: exactly the failed tests of the latest QC."""
 
 
 @dataclass(frozen=True)

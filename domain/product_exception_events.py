@@ -138,3 +138,27 @@ class AnnotationAdded:
     """A free-text note on the product's record."""
 
     text: FreeText
+
+
+@dataclass(frozen=True)
+class DestructionWitnessed:
+    """A second person saw the destruction through its waste route (four eyes, FACT-JACIE)."""
+
+    observations: FreeText | None = None
+
+
+class DutyRule(StrEnum):
+    """The four-eyes rules a site's signed setting may waive where one person must do both."""
+
+    RELEASE_BY_QC_RECORDER = "release_by_qc_recorder"
+    LIFT_BY_QUARANTINER = "lift_by_quarantiner"
+    WITNESS_IS_DESTROYER = "witness_is_destroyer"
+
+
+@dataclass(frozen=True)
+class DutySegregationWaiverApplied:
+    """A step went ahead with one person for two duties, under its site's signed setting (derived)."""
+
+    rule: DutyRule
+    site: str
+    reason: FreeText

@@ -32,6 +32,7 @@ from domain.product_checks import for_product
 from domain.site import Activity
 from domain.site_gates import check_site_accredited, registered_site
 from domain.spec import Command, Decider
+from domain.trial_site_rules import check_trial_site_active
 
 
 def check_enrolment_gates(cmd: Command, payload: ev.ProductEnrolled) -> list[NewEvent]:
@@ -42,6 +43,8 @@ def check_enrolment_gates(cmd: Command, payload: ev.ProductEnrolled) -> list[New
     """
     check_registered_physician(cmd.load, payload.treating_physician, "payload.treating_physician")
     site = registered_site(cmd.load, payload.collection_site, "payload.collection_site")
+    at, protocol = cmd.occurred_at, payload.trial_protocol
+    check_trial_site_active(cmd.load, protocol, site.code, at, field="payload.collection_site")
     pathway = require_pathway(
         cmd.load, payload.patient_pseudonym, "ProductEnrolled", exempt_by=site.pathway_managed_elsewhere
     )
@@ -88,6 +91,7 @@ def check_collection_gates(product: TherapyProduct, cmd: Command, site: str, sta
         days = cmd.policy.rcp_decision_valid_days
         check_rcp_current(pathway, started, days, "ApheresisCollected", "payload.started_at")
     check_site_accredited(cmd.load, site, Activity.COLLECTION, started, field="payload.site")
+    check_trial_site_active(cmd.load, product.trial.get("trial_protocol"), site, started, field="payload.site")
 
 
 def check_infusion_gates(product: TherapyProduct, cmd: Command, site: str, started: datetime) -> None:
@@ -96,6 +100,7 @@ def check_infusion_gates(product: TherapyProduct, cmd: Command, site: str, start
     if pathway is not None:
         check_treatment_allowed(pathway, "Infused")
     check_site_accredited(cmd.load, site, Activity.INFUSION, started, field="payload.site")
+    check_trial_site_active(cmd.load, product.trial.get("trial_protocol"), site, started, field="payload.site")
     if pathway is None or product.product_kind != ev.ProductKind.CAR_T or product.lymphodepletion_override:
         return
     window = cmd.catalogue.get(product.product_code).lymphodepletion_days

@@ -15,6 +15,7 @@ from domain.bedside_rules import (
     check_wristband,
     wristband_scan,
 )
+from domain.deviation_gate import check_no_blocking_deviation
 from domain.errors import OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent
 from domain.ln2_position import free, occupy
@@ -62,6 +63,7 @@ def dispense(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     if not product.released:
         raise OutOfOrder("cannot record Dispensed: the product has not been released", rule="not_released")
     check_not_on_hold(product, "Dispensed")
+    check_no_blocking_deviation(product, "Dispensed")
     check_identity(cmd, product, "Dispensed", "payload.scanned_coi", payload.scanned_coi)
     check_identity(cmd, product, "Dispensed", "payload.scanned_patient", payload.scanned_patient)
     return [cmd.record(), *free(cmd, product)]
@@ -80,6 +82,7 @@ def thaw(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
             "cannot record Thawed: the bedside check has started on the bags already thawed", rule="wrong_state"
         )
     check_not_on_hold(product, "Thawed")
+    check_no_blocking_deviation(product, "Thawed")
     check_thawed_bag(product, payload.bag_id)
     check_interval(
         parse_time(payload.started_at),
@@ -145,6 +148,7 @@ def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     payload: ev.Infused = cmd.payload
     check_state(product, (S.BEDSIDE_VERIFIED,), "Infused", rule="bedside_verification_required")
     check_not_on_hold(product, "Infused")
+    check_no_blocking_deviation(product, "Infused")
     started, ended = parse_time(payload.started_at), parse_time(payload.ended_at)
     check_interval(started, ended, cmd.occurred_at, "payload.started_at", "payload.ended_at")
     check_infused_bags(product, payload.bag_ids)
@@ -166,16 +170,20 @@ def _check_thaw_window(product: TherapyProduct, cmd: Command, started: datetime)
             field="payload.started_at",
             rule="infusion_before_thaw",
         )
-    window = cmd.catalogue.get(product.product_code).thaw_to_infusion_min
+    entry = cmd.catalogue.get(product.product_code)
+    window = entry.thaw_to_infusion_min
     if window is None:
         return
-    deadline = thawed + timedelta(minutes=window)
+    from_start = entry.thaw_window_from == "start" and product.thaw_started_at is not None
+    origin = product.thaw_started_at if from_start and product.thaw_started_at is not None else thawed
+    deadline = origin + timedelta(minutes=window)
     if started > deadline:
         over = (started - deadline).total_seconds() / 60
+        counted = "the start of thaw" if from_start else "thaw completion"
         raise TimeRuleViolation(
             f"infusion started {started.isoformat()}, {over:.0f} min after the deadline "
             f"{deadline.isoformat()} "
-            f"({window} min after thaw completion for {product.product_code}); record NotInfused",
+            f"({window} min after {counted} for {product.product_code}); record NotInfused",
             field="payload.started_at",
             rule="thaw_to_infusion_window_exceeded",
         )

@@ -8,7 +8,9 @@ from uuid import UUID
 
 from domain import product_events as ev
 from domain.batch import DOSE_ALLOCATED, BankBatch, DoseAllocated, check_dose_available
+from domain.deviation_gate import check_no_blocking_deviation
 from domain.donation import DinUse, assign_din
+from domain.duty_segregation import check_second_person
 from domain.errors import InvalidInput, NotFound, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent, Role
 from domain.identifiers import parse_coi, product_id_for
@@ -16,8 +18,11 @@ from domain.payloads import parse_time
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import check_interval, check_not_on_hold, check_state, for_product
+from domain.product_exception_events import DutyRule
+from domain.product_exception_rules import check_accepted_tests, check_notified_parties
 from domain.product_pathway_rules import check_collection_gates, check_enrolment_gates
 from domain.product_transport import check_at_product_site
+from domain.release_panel import judge_results, missing_tests
 from domain.spec import Command, Decider
 
 
@@ -127,16 +132,28 @@ def fail_manufacturing(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
 
 
 def record_qc(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """QC results follow manufacture, and may be recorded again (a retest) before release."""
+    """QC results follow manufacture, may be retested before release, and are judged against the panel."""
     check_state(product, (S.MANUFACTURED, S.QC_IN_SPEC, S.QC_OUT_OF_SPEC), "QcResultsRecorded")
+    judge_results(cmd.catalogue.get(product.product_code).release_panel, cmd.payload.tests)
     return [cmd.record()]
 
 
 def release(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     """The QP releases only a lot whose QC is within specification, and not on hold."""
     check_state(product, (S.QC_IN_SPEC,), "ProductReleased", rule="release_requires_in_spec_qc")
+    missing = missing_tests(cmd.catalogue.get(product.product_code).release_panel, product.qc_results)
+    if missing:
+        raise OutOfOrder(
+            f"cannot release: the release panel of {product.product_code} has no result yet for "
+            f"{', '.join(missing)}; record them with QcResultsRecorded",
+            rule="qc_panel_incomplete",
+        )
     check_not_on_hold(product, "ProductReleased")
-    return [cmd.record()]
+    check_no_blocking_deviation(product, "ProductReleased")
+    waiver = check_second_person(
+        cmd, product, product.qc_recorders, DutyRule.RELEASE_BY_QC_RECORDER, "recorded this lot's QC results"
+    )
+    return [cmd.record(), *waiver]
 
 
 def request_exceptional_release(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
@@ -144,6 +161,13 @@ def request_exceptional_release(product: TherapyProduct, cmd: Command) -> list[N
     if cmd.ctx.actor.role != Role.PHYSICIAN:
         raise RuleViolation(
             f"an exceptional release is requested in writing by the treating physician, not a {cmd.ctx.actor.role}",
+            rule="requested_by_treating_physician",
+        )
+    if cmd.ctx.actor.user_id != product.treating_physician:
+        raise RuleViolation(
+            f"{cmd.ctx.actor.name} ({cmd.ctx.actor.user_id}) is not this product's treating physician "
+            f"({product.treating_physician}); only they request an exceptional release",
+            field="user",
             rule="requested_by_treating_physician",
         )
     if product.state != S.QC_OUT_OF_SPEC and not product.quarantined:
@@ -164,6 +188,9 @@ def approve_exceptional_release(product: TherapyProduct, cmd: Command) -> list[N
             "cannot approve an exceptional release: no ExceptionalReleaseRequested is pending",
             rule="no_pending_request",
         )
+    payload: ev.ExceptionalReleaseApproved = cmd.payload
+    check_accepted_tests(product, payload.accepted_failed_tests or [])
+    check_notified_parties(product, payload.notified)
     return [cmd.record()]
 
 

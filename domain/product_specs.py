@@ -244,6 +244,23 @@ PRODUCT_DESTROYED = _spec(
     _PHARMACY,
     "The product was destroyed under the human-origin or GMO waste rules.",
 )
+DESTRUCTION_WITNESSED = _spec(
+    "DestructionWitnessed",
+    ex.DestructionWitnessed,
+    (M.WITNESSED,),
+    _PHARMACY,
+    "A second person, not the one who destroyed it, witnessed the product's destruction through its waste route.",
+    annotation=True,
+)
+DUTY_SEGREGATION_WAIVER_APPLIED = _spec(
+    "DutySegregationWaiverApplied",
+    ex.DutySegregationWaiverApplied,
+    (M.RECORDED,),
+    _PHARMACY,
+    "One person did both halves of a four-eyes step under the site's signed setting; recorded with that step.",
+    annotation=True,
+    derived_from="ProductReleased, QuarantineLifted or DestructionWitnessed",
+)
 PRODUCT_RETURNED = _spec(
     "ProductReturned",
     ex.ProductReturned,

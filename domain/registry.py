@@ -27,6 +27,7 @@ from domain import (
     site_rules,
     step_gates,
     trial_rules,
+    trial_site_rules,
 )
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
@@ -50,6 +51,7 @@ from domain.shipment import SHIPMENT_SPECS, Shipment
 from domain.site import SITE_SPECS, Site
 from domain.spec import Command, Decider, EventSpec
 from domain.trial import TRIAL_SPECS, Trial
+from domain.trial_site import TRIAL_SITE_SPECS, TrialSite
 
 EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
     {
@@ -64,13 +66,17 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *TRIAL_SPECS,
             *DONATION_SPECS,
             *LN2_POSITION_SPECS,
+            *TRIAL_SITE_SPECS,
         )
     }
 )
 """Every event type the domain knows, by name."""
 
 AGGREGATE_CLASSES: Mapping[str, type[Aggregate]] = MappingProxyType(
-    {cls.kind: cls for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial, Donation, Ln2Position)}
+    {
+        cls.kind: cls
+        for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial, Donation, Ln2Position, TrialSite)
+    }
 )
 """The class that replays each kind of aggregate."""
 
@@ -84,6 +90,7 @@ _DECIDERS: Mapping[str, Decider] = {
     **pathway_rules.DECIDERS,
     **site_rules.DECIDERS,
     **trial_rules.DECIDERS,
+    **trial_site_rules.DECIDERS,
 }
 
 

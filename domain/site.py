@@ -93,6 +93,20 @@ class PathwayManagedElsewhereRevoked:
 
 
 @dataclass(frozen=True)
+class DutySegregationWaived:
+    """A small unit cannot separate two duties: one person may do both, and each use is shown on the product."""
+
+    reason: FreeText
+
+
+@dataclass(frozen=True)
+class DutySegregationRestored:
+    """The site separates duties again: the four-eyes rules apply to every step from now on."""
+
+    reason: FreeText
+
+
+@dataclass(frozen=True)
 class Accreditation:
     """One accreditation as the site holds it."""
 
@@ -120,6 +134,7 @@ class Site(Aggregate):
         self.name = ""
         self.accreditations: dict[str, Accreditation] = {}
         self.pathway_managed_elsewhere: str | None = None
+        self.duty_segregation_waived: str | None = None
 
     def covers(self, activity: Activity, day: date) -> bool:
         """True when any accreditation covers the activity on that day."""
@@ -148,6 +163,14 @@ class Site(Aggregate):
         """The setting ends: new enrolments for this site need a pathway again."""
         self.pathway_managed_elsewhere = None
 
+    def when_DutySegregationWaived(self, record: EventRecord) -> None:
+        """One person may do both halves of a four-eyes step here, for the reason given."""
+        self.duty_segregation_waived = record.payload["reason"]
+
+    def when_DutySegregationRestored(self, record: EventRecord) -> None:
+        """The four-eyes rules apply again."""
+        self.duty_segregation_waived = None
+
     def when_AccreditationWithdrawn(self, record: EventRecord) -> None:
         """The accreditation ends on the day given."""
         p = record.payload
@@ -160,6 +183,7 @@ class Site(Aggregate):
 
 
 _REGISTRARS = frozenset({R.ADMIN, R.SYSTEM})
+_ADMINISTRATORS = frozenset({R.ADMIN})
 SITE_SPECS: tuple[EventSpec, ...] = (
     EventSpec(
         "SiteRegistered",
@@ -203,5 +227,22 @@ SITE_SPECS: tuple[EventSpec, ...] = (
         (M.APPROVED, M.RECORDED),
         _REGISTRARS,
         "Ends that setting: products enrolled for the site from then on need their patient's pathway in this ledger.",
+    ),
+    EventSpec(
+        "DutySegregationWaived",
+        KIND,
+        DutySegregationWaived,
+        (M.APPROVED,),
+        _ADMINISTRATORS,
+        "An administrator declares, with a reason, that the site cannot separate duties: the same person may record "
+        "QC and release, quarantine and lift, destroy and witness; each such step is marked on the product.",
+    ),
+    EventSpec(
+        "DutySegregationRestored",
+        KIND,
+        DutySegregationRestored,
+        (M.APPROVED,),
+        _ADMINISTRATORS,
+        "Ends that setting: every four-eyes step at the site needs two people again.",
     ),
 )

@@ -85,7 +85,30 @@ def revoke_pathway_managed_elsewhere(cmd: Command) -> list[NewEvent]:
     return [cmd.record()]
 
 
+def waive_duty_segregation(cmd: Command) -> list[NewEvent]:
+    """The setting is declared once, so its reason and its signer stay the ones in force."""
+    site = _site(cmd)
+    if site.duty_segregation_waived is not None:
+        raise OutOfOrder(
+            f"{site.code} already waives the segregation of duties ({site.duty_segregation_waived})",
+            rule="duty_setting_already_declared",
+        )
+    return [cmd.record()]
+
+
+def restore_duty_segregation(cmd: Command) -> list[NewEvent]:
+    """Only a waiver in force can end."""
+    site = _site(cmd)
+    if site.duty_segregation_waived is None:
+        raise OutOfOrder(
+            f"{site.code} has no duty-segregation waiver in force to end", rule="duty_setting_not_declared"
+        )
+    return [cmd.record()]
+
+
 DECIDERS: Mapping[str, Decider] = {
+    "DutySegregationWaived": waive_duty_segregation,
+    "DutySegregationRestored": restore_duty_segregation,
     "SiteRegistered": register_site,
     "AccreditationGranted": grant_accreditation,
     "AccreditationWithdrawn": withdraw_accreditation,

@@ -26,6 +26,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.events import Actor
+from ledger.bench_tree import bench_tree
 from ledger.envelope import event_body, seal
 from ledger.keys import KeyPair
 from ledger.merkle import event_leaf, inclusion_proof, verify_inclusion
@@ -236,6 +237,7 @@ def run_bench(settings: Settings, *, events: int = 2000) -> dict[str, Any]:
             "verify_over_raw": round(verify / raw, 3),
             "replay_per_s": _rate(events, replay_seconds),
             **bench_merkle(),
+            **bench_tree(),  # the stored tree at 1e3, 1e5 and 1e6 leaves
             "verify_workers": settings.verify_workers,
             "python": platform.python_version(),
             "measured_at": (datetime.now(UTC) - timedelta(microseconds=0)).isoformat(timespec="seconds"),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from domain.errors import InvalidInput
+from domain.payloads import in_utc_range
 
 _ZERO = timedelta(0)
 
@@ -62,16 +63,7 @@ def local_instant(text: str, field: str, zone: tzinfo) -> datetime:
         raise InvalidInput(
             f"{field} {text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field=field, rule="malformed_instant"
         ) from None
-    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(
-            f"{field} {text!r} falls outside the years 1 to 9999 once converted to UTC",
-            field=field,
-            rule="out_of_range",
-        ) from None
-    return moment
+    return in_utc_range(moment.replace(tzinfo=zone) if moment.tzinfo is None else moment, text, field)
 
 
 def parse_instant(text: str) -> datetime:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -83,42 +84,89 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return subtree_root(leaves, 0, len(leaves))
 
 
-def inclusion_proof(leaves: Sequence[bytes], index: int, size: int) -> list[bytes]:
-    """PATH(index, D[size]) (RFC 9162 §2.1.3.1)."""
-    if not 0 <= index < size <= len(leaves):
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose subtree hashes make PATH(index, D[size]), in proof order (RFC 9162 §2.1.3.1)."""
+    if not 0 <= index < size:
         raise ValueError(f"no leaf {index} in a tree of {size}")
-    proof: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     start, end = 0, size
     while end - start > 1:
         k = _split(end - start)
         if index - start < k:
-            proof.append(subtree_root(leaves, start + k, end))
+            ranges.append((start + k, end))
             end = start + k
         else:
-            proof.append(subtree_root(leaves, start, start + k))
+            ranges.append((start, start + k))
             start += k
-    proof.reverse()
-    return proof
+    ranges.reverse()
+    return ranges
 
 
-def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
-    """PROOF(old_size, D[new_size]) (RFC 9162 §2.1.4.1)."""
-    if not 0 < old_size <= new_size <= len(leaves):
+def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose subtree hashes make PROOF(old_size, D[new_size]), in proof order (§2.1.4.1)."""
+    if not 0 < old_size <= new_size:
         raise ValueError(f"no consistency proof from {old_size} to {new_size}")
-    proof: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     start, end, m, complete = 0, new_size, old_size, True
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            proof.append(subtree_root(leaves, start + k, end))
+            ranges.append((start + k, end))
             end = start + k
         else:
-            proof.append(subtree_root(leaves, start, start + k))
+            ranges.append((start, start + k))
             start, m, complete = start + k, m - k, False
     if not complete:
-        proof.append(subtree_root(leaves, start, end))
-    proof.reverse()
-    return proof
+        ranges.append((start, end))
+    ranges.reverse()
+    return ranges
+
+
+def complete_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """The complete subtrees (level, index) that tile [start, end), left to right, largest first.
+
+    A subtree at ``level`` and ``index`` covers leaves [index·2^level, (index+1)·2^level). Every
+    range a proof asks for starts on a boundary at least as large as itself, so its tiles shrink
+    left to right and folding them right to left gives MTH of the range: a log of n leaves
+    answers any proof from O(log n) stored hashes.
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f"no leaf range [{start}, {end})")
+    tiles: list[tuple[int, int]] = []
+    first = start
+    while start < end:
+        level = (end - start).bit_length() - 1
+        while start % (1 << level):
+            level -= 1
+        tiles.append((level, start >> level))
+        start += 1 << level
+    if any(later[0] > earlier[0] for earlier, later in pairwise(tiles)):
+        raise ValueError(f"[{first}, {end}) is not a range of the RFC 9162 tree")
+    return tiles
+
+
+def fold_subtrees(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a range from its complete subtrees' hashes (as ``complete_subtrees`` orders them)."""
+    if not hashes:
+        return EMPTY_ROOT
+    value = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        value = node_hash(left, value)
+    return value
+
+
+def inclusion_proof(leaves: Sequence[bytes], index: int, size: int) -> list[bytes]:
+    """PATH(index, D[size]) (RFC 9162 §2.1.3.1) over leaf hashes held in memory."""
+    if not 0 <= index < size <= len(leaves):
+        raise ValueError(f"no leaf {index} in a tree of {size}")
+    return [subtree_root(leaves, start, end) for start, end in inclusion_ranges(index, size)]
+
+
+def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
+    """PROOF(old_size, D[new_size]) (RFC 9162 §2.1.4.1) over leaf hashes held in memory."""
+    if not 0 < old_size <= new_size <= len(leaves):
+        raise ValueError(f"no consistency proof from {old_size} to {new_size}")
+    return [subtree_root(leaves, start, end) for start, end in consistency_ranges(old_size, new_size)]
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], expected_root: bytes) -> bool:

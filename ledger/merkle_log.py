@@ -18,7 +18,8 @@ from eventsourcing.persistence import Notification
 from ledger.clock import isoformat, parse_instant
 from ledger.follower import Follower
 from ledger.head_commit import HeadsFollower, commit_heads, heads_leaf_index
-from ledger.merkle import consistency_proof, event_leaf, root, verify_consistency
+from ledger.merkle import event_leaf, verify_consistency
+from ledger.merkle_tree import StoredTree, append_leaves, rebuild_nodes
 from ledger.restore_hold import ensure_writable
 from ledger.service import CustodyLedger
 from ledger.signed_note import Checkpoint, checkpoint_body, parse_checkpoint, sign_note
@@ -43,15 +44,16 @@ class MerkleFollower(Follower):
     name = "merkle"
 
     def apply(self, cursor: SideCursor, rows: Sequence[Notification]) -> None:
-        """Leaves continue the numbering where the table stops."""
-        cursor.execute("SELECT COUNT(*) AS n FROM merkle_leaves")
-        found = cursor.fetchone()
-        next_index = int(found["n"]) if found else 0
-        for offset, row in enumerate(rows):
+        """Leaves continue the numbering where the table stops; each closes its complete subtrees."""
+        rebuild_nodes(cursor)
+        next_index = StoredTree(cursor).size()
+        leaves = [event_leaf(stored_bytes(row.state)) for row in rows]
+        for offset, (row, leaf) in enumerate(zip(rows, leaves, strict=True)):
             cursor.execute(
                 "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (%s, %s, %s)",
-                (next_index + offset, row.id, event_leaf(stored_bytes(row.state))),
+                (next_index + offset, row.id, leaf),
             )
+        append_leaves(cursor, next_index, leaves)
 
 
 def stored_leaves(store: EventStore) -> list[bytes]:
@@ -66,27 +68,30 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
 
     Returns the last checkpoint unchanged when nothing was stored since it (its last leaf
     is then the ledger's commitment). Refuses, before writing anything, to extend a log
-    that no longer extends the last signed checkpoint.
+    that no longer extends the last signed checkpoint. The tree is read from the stored
+    subtree hashes (ledger/merkle_tree.py): O(log n) reads, whatever the log's size.
     """
     MerkleFollower(ledger.store).catch_up()
     HeadsFollower(ledger.store).catch_up()
-    leaves = stored_leaves(ledger.store)
+    size_now = stored_size(ledger.store)
     history = stored_checkpoints(ledger.store)
-    if history and history[-1].size == len(leaves) and heads_leaf_index(ledger.store) == len(leaves) - 1:
+    if history and history[-1].size == size_now and heads_leaf_index(ledger.store) == size_now - 1:
         return history[-1]
     ensure_writable(ledger.store)  # a restored store behind a published checkpoint signs nothing new
     if history:
-        _check_extends(history[-1], leaves)
+        _check_extends(ledger, history[-1], size_now)
     moment = now or ledger.clock.now()
     commitment, size = commit_heads(ledger, moment)
     MerkleFollower(ledger.store).catch_up()
-    leaves = stored_leaves(ledger.store)[: size + 1]
-    if len(leaves) != size + 1 or leaves[size] != event_leaf(commitment.stored):
-        raise InconsistentLog(f"the log's leaf {size} is not the heads commitment just stored: refusing to sign")
+    with ledger.store.side_transaction() as cursor:
+        tree = StoredTree(cursor)
+        if tree.size() < size + 1 or tree.leaf(size) != event_leaf(commitment.stored):
+            raise InconsistentLog(f"the log's leaf {size} is not the heads commitment just stored: refusing to sign")
+        tree_root = tree.root(size + 1)
     if history:
-        _check_extends(history[-1], leaves)
+        _check_extends(ledger, history[-1], size + 1)
     origin = origin_of(ledger.meta.ledger_id())
-    body = checkpoint_body(origin, len(leaves), root(leaves), (f"time {isoformat(moment)}",))
+    body = checkpoint_body(origin, size + 1, tree_root, (f"time {isoformat(moment)}",))
     note = sign_note(body, origin, ledger.meta.ledger_key_pair())
     made = parse_checkpoint(note)
     with ledger.store.side_transaction() as cursor:
@@ -99,15 +104,26 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
     return made
 
 
-def _check_extends(last: Checkpoint, leaves: Sequence[bytes]) -> None:
+def stored_size(store: EventStore) -> int:
+    """How many leaves the Merkle follower has stored."""
+    with store.side_transaction() as cursor:
+        return StoredTree(cursor).size()
+
+
+def _check_extends(ledger: CustodyLedger, last: Checkpoint, size: int) -> None:
     """The ledger never signs two inconsistent views of itself."""
     if last.size == 0:
         return
-    if last.size > len(leaves) or not verify_consistency(
-        last.size, len(leaves), last.root, root(leaves), consistency_proof(leaves, last.size, len(leaves))
-    ):
+    consistent = False
+    if last.size <= size:
+        with ledger.store.side_transaction() as cursor:
+            tree = StoredTree(cursor)
+            consistent = verify_consistency(
+                last.size, size, last.root, tree.root(size), tree.consistency(last.size, size)
+            )
+    if not consistent:
         raise InconsistentLog(
-            f"the log of {len(leaves)} events does not extend the checkpoint of {last.size}: refusing to sign"
+            f"the log of {size} events does not extend the checkpoint of {last.size}: refusing to sign"
         )
 
 

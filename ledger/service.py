@@ -32,7 +32,6 @@ from ledger.keystore import KeyStore
 from ledger.ledger_meta import LedgerMeta
 from ledger.recorders import InTransaction
 from ledger.restore_hold import ensure_writable
-from ledger.secrets import derive_key
 from ledger.settings import Settings
 from ledger.signing_session import SignatureRefused, SigningSessions
 from ledger.store import ConcurrentChange, EventStore
@@ -99,7 +98,7 @@ class CustodyLedger:
     @cached_property
     def identities(self) -> IdentityStore:
         """The sealed patient identities (opened on first use: the master secret may not exist before init)."""
-        return IdentityStore(self.store, derive_key(self.settings.home, "patient-identity"))
+        return IdentityStore(self.store, self.settings.home)
 
     def match_wristband(self, pseudonym: str, scan: WristbandScan) -> IdentityMatch:
         """The domain's wristband check: compared here, so only the verdict leaves the ledger."""

@@ -37,6 +37,7 @@ class InitReport:
     created_master_secret: bool = False
     created_ledger: bool = False
     created_admin: bool = False
+    resealed_identities: int = 0
     ledger_id: str = ""
     ledger_key_id: str = ""
 
@@ -58,6 +59,7 @@ def initialise(ledger: CustodyLedger, admin_password: str, admin_name: str = "Ad
     report.migrations = apply_migrations(settings)
     ledger.store.after_migrations()
     report.created_master_secret = ensure_master_secret(settings.home)
+    report.resealed_identities = ledger.identities.reseal_legacy(ledger.clock.now())
     if ledger.meta.get("ledger_key_id") is None:
         _create_ledger_key(ledger)
         report.created_ledger = True

@@ -5,7 +5,9 @@
 event store rather than the projection (which only knows the present). A step
 back-dated with ``occurred_at`` ≤ T but recorded after T is therefore not shown:
 the answer to "what did the ledger say then" must not change later.
-Time in state and time left are counted up to now, or up to T.
+Time in state and time left are counted up to now, or up to T. Each bag's fate, the
+site setting that covers the product and a withdrawal of consent are added at query
+time (projections/status_details.py), as of the same moment.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ledger.store import APPLICATION_NAME, EventStore
 from projections.logged import instant, records_of
 from projections.product_status import STATUS, ProductStatusFollower, product_status
 from projections.projector import tracking_table
+from projections.status_details import with_details
 from projections.view import Row
 
 
@@ -45,7 +48,7 @@ def status_now(
         return status_as_of(store, product_id, now, catalogue)
     if row is None:
         raise NotFound(f"no product has the id {product_id}", field="product")
-    return present(row, now, as_of=None)
+    return with_details(store, present(row, now, as_of=None), None)
 
 
 def _status_row(store: EventStore, product_id: UUID) -> tuple[Row | None, bool]:
@@ -92,7 +95,7 @@ def status_as_of(store: EventStore, product_id: UUID, as_of: datetime, catalogue
             rule="history_not_replayable",
         ) from error
     assert row is not None
-    return present(row, as_of, as_of=as_of)
+    return with_details(store, present(row, as_of, as_of=as_of), as_of)
 
 
 def _recorded_by(records: list[EventRecord], moment: datetime) -> list[EventRecord]:

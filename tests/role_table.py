@@ -6,8 +6,8 @@ would then pass. Each line below is meant to be read against the domain: nurses 
 check at the bedside, thaw and infuse; pharmacists receive, store, dispense and hold at
 the hospital pharmacy; the Qualified Person makes, tests and releases at the
 manufacturer; couriers carry and hand over shippers; physicians decide; the administrator
-keeps the registers (staff, sites, trials) and records no clinical step; auditors and
-sponsors record nothing; ``system`` is the ledger itself, which registers its own key and
+keeps the registers (staff, sites, trials) and records no clinical step; auditors record
+nothing and sponsors only their trial sites' readiness; ``system`` is the ledger itself, which registers its own key and
 the demonstration registers.
 """
 
@@ -31,6 +31,9 @@ EVERYONE_IN_THE_CHAIN = frozenset({NURSE, PHYSICIAN, PHARMACIST, QP, COURIER})
 
 REGISTRARS = frozenset({ADMIN, SYSTEM})
 """Who keeps the registers of people, keys, sites and trials."""
+
+TRIAL_SITE_SIGNERS = frozenset({SPONSOR, ADMIN, SYSTEM})
+"""Who prepares and activates a site for a trial: the sponsor, or the administrator on its behalf."""
 
 ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     # -- the patient's pathway, before any product exists: physicians decide, nurses assist ----------
@@ -73,6 +76,8 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "RecallNotified": frozenset({PHARMACIST, QP}),
     "ProductReturned": frozenset({PHARMACIST, QP}),
     "ProductDestroyed": frozenset({PHARMACIST, QP}),
+    "DestructionWitnessed": frozenset({PHARMACIST, QP}),
+    "DutySegregationWaiverApplied": frozenset({PHARMACIST, QP}),  # derived from a release, lift or witness
     # -- at the bedside ------------------------------------------------------------------------------
     "Thawed": frozenset({NURSE, PHYSICIAN, PHARMACIST}),
     "BedsideCheckPerformed": frozenset({NURSE, PHYSICIAN}),
@@ -88,6 +93,9 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "DeviationRecorded": EVERYONE_IN_THE_CHAIN,
     "TemperatureExcursionRecorded": EVERYONE_IN_THE_CHAIN,
     "IdentityMismatchRecorded": EVERYONE_IN_THE_CHAIN,
+    # Anyone in the chain may ask to correct, but the rule narrows it per corrected event: only a role that may
+    # record that event type (``allowed(type)``), or the QP as QA of the manufacturer's facts; tested in
+    # tests/unit/test_four_eyes_and_corrections.py against this table.
     "EventCorrected": EVERYONE_IN_THE_CHAIN,
     "DeviationClosed": frozenset({PHARMACIST, PHYSICIAN, QP}),
     "MismatchResolved": frozenset({PHARMACIST, PHYSICIAN, QP}),
@@ -102,9 +110,18 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "AccreditationWithdrawn": REGISTRARS,
     "PathwayManagedElsewhereDeclared": REGISTRARS,
     "PathwayManagedElsewhereRevoked": REGISTRARS,
+    "DutySegregationWaived": frozenset({ADMIN}),  # a person answers for it, never the ledger itself
+    "DutySegregationRestored": frozenset({ADMIN}),
     "TrialRegistered": REGISTRARS,
     "SponsorUserAuthorised": REGISTRARS,
     "SponsorUserRevoked": REGISTRARS,
+    # -- a site's readiness for a trial: the sponsor, or the administrator on its behalf ---------------
+    "TrialSiteOpened": TRIAL_SITE_SIGNERS,
+    "TrialPrerequisiteAttested": TRIAL_SITE_SIGNERS,
+    "TrialStaffDesignated": TRIAL_SITE_SIGNERS,
+    "TrialSiteActivated": TRIAL_SITE_SIGNERS,
+    "TrialSiteSuspended": TRIAL_SITE_SIGNERS,
+    "TrialSiteClosed": TRIAL_SITE_SIGNERS,
     "StaffMemberRegistered": REGISTRARS,
     "SigningKeyRegistered": REGISTRARS,
     "SigningKeyRevoked": REGISTRARS,
@@ -117,6 +134,7 @@ DERIVED = frozenset(
     {
         "DoseAllocated", "ProductShipped", "ProductReceived", "FollowUpScheduled",
         "DinAssigned", "Ln2PositionOccupied", "Ln2PositionFreed", "PathwayManagedElsewhereApplied",
+        "DutySegregationWaiverApplied",
     }
 )  # fmt: skip
 """Recorded by the domain as the consequence of another event, never requested on their own."""
@@ -149,3 +167,12 @@ METRICS_READERS = frozenset({PHYSICIAN, PHARMACIST, QP, AUDITOR})
 
 VERIFIERS = frozenset({PHARMACIST, QP, AUDITOR, ADMIN})
 """Who may run a verification of the whole ledger."""
+
+LOG_READERS = PEOPLE
+"""The transparency log (checkpoints, consistency proofs): every signed-in person; it names no product or patient."""
+
+PATHWAY_READERS = frozenset({NURSE, PHYSICIAN, PHARMACIST, AUDITOR})
+"""A patient's care pathway is clinical: the care team and auditors; never a sponsor, a courier or the QP."""
+
+REGISTER_READERS = PEOPLE
+"""Sites, trials, shipments and bank batches, to find valid codes: every person (a sponsor only its trials')."""

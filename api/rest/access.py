@@ -23,6 +23,10 @@ EVERYONE = frozenset(r.value for r in Role if r is not R.SYSTEM)
 PRODUCT_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.QP, R.COURIER, R.SPONSOR, R.AUDITOR, R.ADMIN})
 """A sponsor reads only the products of its own trial (the handler filters)."""
 PATIENT_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.AUDITOR})
+PATHWAY_READERS = PATIENT_READERS
+"""A care pathway is the patient's clinical record: the care team and auditors, never a sponsor or courier."""
+REGISTER_READERS = PRODUCT_READERS
+"""Sites, trials, shipments and batches, to find valid codes; a sponsor sees only its trials' (the handlers filter)."""
 INVENTORY_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.QP, R.AUDITOR})
 AUDIT_READERS = frozenset({R.PHARMACIST, R.QP, R.AUDITOR, R.ADMIN})
 METRICS_READERS = frozenset({R.PHYSICIAN, R.PHARMACIST, R.QP, R.AUDITOR})

@@ -31,12 +31,15 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.rest import admin, problems, reads, security, writes
+from api.rest import admin, batches, pathways, problems, reads, security, shipments, sites, trials, writes
+from api.rest import log as log_routes
+from api.rest import trial_sites as trial_site_routes
 from api.rest.access_log import SAFE_METHODS, AccessLog
 from api.rest.body_limits import MAX_JSON_DEPTH, BodyLimit
 from api.rest.context import ApiContext, context
 from api.web import errors as web_errors
 from api.web import pages as web
+from api.web import trial_sites as web_trial_sites
 from api.web import views as web_views
 from api.web.errors import as_page
 from api.web.session import BadCsrf, SignInRequired
@@ -189,9 +192,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(security.router)
     app.include_router(writes.router)
     app.include_router(reads.router)
+    app.include_router(log_routes.router)
     app.include_router(admin.router)
+    for register in (sites, trials, pathways, shipments, batches):
+        app.include_router(register.router)
+    app.include_router(trial_site_routes.router)
     app.include_router(web.router)
     app.include_router(web_views.router)
+    app.include_router(web_trial_sites.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -104,6 +104,7 @@ COLLECTIONS = (
     Collection("pathways", "pathway", _uuid_or(pathway_id_for), "the pathway's UUID or the patient's pseudonym"),
     Collection("sites", "site", _uuid_or(site_id_for), "the site's UUID or its code"),
     Collection("trials", "trial", _uuid_or(trial_id_for), "the trial's UUID or its protocol"),
+    Collection("trial-sites", "trial_site", _uuid_only, "the trial site's UUID (`custody trial readiness` prints it)"),
 )
 
 

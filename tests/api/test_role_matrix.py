@@ -21,6 +21,7 @@ from tests.role_table import (
     DERIVED,
     INVENTORY_READERS,
     LOG_EVENTS,
+    LOG_READERS,
     METRICS_READERS,
     PATIENT_TIMELINE_READERS,
     ROLES_BY_EVENT_TYPE,
@@ -43,6 +44,7 @@ READS: dict[str, R] = {
     "/metrics": METRICS_READERS,
     "/verify": VERIFIERS,
     "/checkpoints/latest": ALL,
+    "/log/consistency?from=1": LOG_READERS,
 }
 NEVER_WRITE = {"sponsor", "auditor"}
 REQUESTED = sorted(set(ROLES_BY_EVENT_TYPE) - DERIVED - STAFF_EVENTS - LOG_EVENTS - {"ProductEnrolled"})

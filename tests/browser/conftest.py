@@ -58,6 +58,7 @@ STAFF: dict[str, tuple[str, str, str, str]] = {
     "physician": ("Dr Paul Physician", "physician", "physician-browser-pass", "fr-FR"),
     "pharmacist": ("Phil Pharmacist", "pharmacist", "pharmacist-browser-pass", "fr-FR"),
     "qp": ("Quentin Qp", "qp", "qp-browser-password", "en-GB"),
+    "qc": ("Quinn Qc", "qp", "qc-browser-password", "en-GB"),  # records QC, so that "qp" may release (four eyes)
     "courier": ("Carl Courier", "courier", "courier-browser-pass", "en-GB"),
     "auditor": ("Audrey Auditor", "auditor", "auditor-browser-pass", "en-GB"),
 }

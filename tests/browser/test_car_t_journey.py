@@ -224,12 +224,18 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
     )  # fmt: skip
     tests = [
         {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
-        {"name": "endotoxin", "result": "< 0.5 EU/mL", "specification": "< 5 EU/mL", "in_spec": True},
+        {"name": "endotoxin", "result": "0.4 EU/mL", "specification": "< 5 EU/mL", "in_spec": True,
+         "value": 0.4, "unit": "EU/mL"},
         {"name": "mycoplasma", "result": "negative", "specification": "negative", "in_spec": True},
-        {"name": "viability", "result": "92 %", "specification": ">= 80 %", "in_spec": True},
-        {"name": "CAR expression", "result": "38 %", "specification": ">= 15 %", "in_spec": True},
-    ]
-    chain.step("qp", "QcResultsRecorded", "reviewed", "qc_in_spec", {"tests": json.dumps(tests, ensure_ascii=False)})
+        {"name": "viability", "result": "92 %", "specification": ">= 80 %", "in_spec": True, "value": 92, "unit": "%"},
+        {"name": "CAR expression", "result": "38 %", "specification": ">= 15 %", "in_spec": True,
+         "value": 38, "unit": "%"},
+        {"name": "vector copy number", "result": "1.6 copies/cell", "specification": "<= 5 copies/cell",
+         "in_spec": True, "value": 1.6, "unit": "copies/cell"},
+        {"name": "potency", "result": "conforms", "specification": "conforms", "in_spec": True},
+    ]  # fmt: skip
+    # The whole release panel with measured values, recorded by a second QP: the releasing QP does not judge its own QC.
+    chain.step("qc", "QcResultsRecorded", "reviewed", "qc_in_spec", {"tests": json.dumps(tests, ensure_ascii=False)})
     chain.step("qp", "ProductReleased", "released", "released", {"certificate_id": "CoR-1"})
     # Cryopreserved product to the hospital pharmacy (the courier's second signature: no password).
     chain.step(

@@ -16,7 +16,7 @@ def test_demo_json_prints_one_object_with_five_products_four_pseudonyms_and_ever
 ) -> None:
     summary = demo_ledger.demo
 
-    assert set(summary) == {"products", "patients", "users"}
+    assert set(summary) == {"products", "patients", "users", "refused"}
     assert len(summary["products"]) == 5
     assert len({UUID(product) for product in summary["products"]}) == 5
     assert summary["patients"] == list(PATIENTS)
@@ -25,6 +25,19 @@ def test_demo_json_prints_one_object_with_five_products_four_pseudonyms_and_ever
     for user in USERS:
         assert summary["users"][user] == f"{user}-demo-pass"
     assert summary["users"]["admin"] == demo_ledger.admin_password()
+
+
+def test_demo_shows_each_kind_of_attempt_a_unit_must_never_accept_refused_with_its_rule(demo_ledger: Custody) -> None:
+    rules = [refusal.split("[", 1)[1].split("]", 1)[0] for refusal in demo_ledger.demo["refused"]]
+    assert rules == [
+        "pathway_required",
+        "enrolment_does_not_match_decision",
+        "site_not_registered",
+        "din_already_used",
+        "ln2_position_occupied",
+        "trial_site_not_ready",
+        "trial_site_not_activated",
+    ]
 
 
 def test_demo_saves_its_summary_privately_in_the_home(demo_ledger: Custody) -> None:

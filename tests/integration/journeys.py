@@ -42,6 +42,7 @@ TEAM = {
     "internist": ("Dr Irene Internist", "physician"),
     "pharmacist": ("Phil Pharmacist", "pharmacist"),
     "qp": ("Quentin Qp", "qp"),
+    "qc": ("Quinn Qc", "qp"),  # a second QP records QC, so that "qp" may release it (four eyes)
     "courier": ("Carl Courier", "courier"),
     "auditor": ("Audrey Auditor", "auditor"),
 }

@@ -63,7 +63,7 @@ def fresh_ledger(backend: str) -> Iterator[CustodyLedger]:
         ledger = CustodyLedger(make_settings(backend, Path(home) / "home", schema))
         try:
             initialise(ledger, ADMIN_PASSWORD)
-            passwords = register_team(ledger, ("nurse", "physician", "pharmacist", "auditor"))
+            passwords = register_team(ledger, ("nurse", "physician", "pharmacist", "qp", "auditor"))
             ready(Recorder(ledger, passwords), ledger.clock.now() - timedelta(days=1), diagnosis="systemic_sclerosis")
             yield ledger
         finally:
@@ -135,7 +135,8 @@ def _attempt(ledger: CustodyLedger, model: Model, command: str, when: datetime, 
             "DeviationClosed", "pharmacist", "approved", {"deviation_version": version, "resolution": "retrained"}
         )
     if command == "quarantine":
-        return record("ProductQuarantined", "pharmacist", "recorded", {"reason": f"hold {serial}"})
+        # The QP holds, the pharmacist lifts: who quarantined never lifts (four eyes).
+        return record("ProductQuarantined", "qp", "recorded", {"reason": f"hold {serial}"})
     if command == "lift_quarantine":
         return record("QuarantineLifted", "pharmacist", "approved", {"reason": "assessed", "assessment_ref": "RA-1"})
     if command == "destroy":

@@ -97,8 +97,9 @@ def test_the_ledger_refuses_to_sign_a_view_inconsistent_with_its_last_checkpoint
     a_product(rec)
     checkpoint(ledger)
     a_product(rec)
-    with ledger.store.side_transaction() as cursor:  # a DBA rewrites a leaf the follower stored
+    with ledger.store.side_transaction() as cursor:  # a DBA rewrites the first leaf and every subtree over it
         cursor.execute("UPDATE merkle_leaves SET leaf_hash = %s WHERE leaf_index = 0", (b"\x00" * 32,))
+        cursor.execute("UPDATE merkle_nodes SET hash = %s WHERE node_index = 0", (b"\x00" * 32,))
     with pytest.raises(InconsistentLog, match="refusing to sign"):
         checkpoint(ledger)
 

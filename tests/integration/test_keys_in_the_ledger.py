@@ -16,7 +16,6 @@ from api import demo_journeys as j
 from domain.staff import StaffMember
 from ledger.identity_store import IdentityStore, IdentityUnavailable, PatientIdentity
 from ledger.keys import KeyPair
-from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import revoke_key
@@ -178,7 +177,7 @@ IDENTITY = PatientIdentity("DUPONT", "Marie", "1988-04-12", "IPP-40021")
 
 
 def _identities(ledger: CustodyLedger, settings: Settings) -> IdentityStore:
-    return IdentityStore(ledger.store, derive_key(settings.home, "patient-identity"))
+    return IdentityStore(ledger.store, settings.home)
 
 
 def _stored_rows(ledger: CustodyLedger) -> list[dict[str, object]]:
@@ -193,7 +192,7 @@ def test_an_identity_is_stored_encrypted_and_read_back(ledger: CustodyLedger, se
     assert identities.get("PSN-SLE-0001") == IDENTITY
     [row] = _stored_rows(ledger)
     assert row["pseudonym"] == "PSN-SLE-0001"
-    stored = bytes(row["ciphertext"]) + bytes(row["nonce"])  # type: ignore[arg-type]
+    stored = bytes(row["ciphertext"]) + bytes(row["nonce"])  # type: ignore[call-overload]
     for secret in (b"DUPONT", b"Marie", b"IPP-40021", b"1988-04-12", b"dupont"):
         assert secret.lower() not in stored.lower()
     with pytest.raises(IdentityUnavailable):
@@ -217,10 +216,10 @@ def test_erasing_an_identity_removes_it_and_the_ledger_still_verifies(
     pseudonym = ledger.history(journey.product)[0].body["payload"]["patient_pseudonym"]
     identities.put(pseudonym, IDENTITY, ledger.clock.now())
     size = ledger.store.size()
-    assert identities.erase(pseudonym) is True
+    assert identities.erase(pseudonym, ledger.clock.now()) is True
     with pytest.raises(IdentityUnavailable, match="no identity"):
         identities.get(pseudonym)
     assert _stored_rows(ledger) == []
-    assert identities.erase(pseudonym) is False
+    assert identities.erase(pseudonym, ledger.clock.now()) is False
     assert ledger.store.size() == size
     assert verify(ledger).intact

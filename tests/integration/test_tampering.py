@@ -44,10 +44,10 @@ def test_an_untampered_ledger_verifies_intact_after_a_whole_journey(
     report = verify(ledger)
     assert report.intact, report.failures
     assert report.events == sum(1 for _ in ledger.store.scan()) == ledger.store.size()
-    # staff: the ledger, admin and seven people (the pair's internist among them); four sites (apheresis,
-    # manufacturer, pharmacy, unit), the trial, the patient's pathway, one product, two shipments, its DIN and
-    # its LN2 position
-    assert report.aggregates == 9 + 4 + 1 + 1 + 1 + 2 + 1 + 1
+    # staff: the ledger, admin and eight people (the pair's internist and a second QP who records QC among them);
+    # four sites (apheresis, manufacturer, pharmacy, unit), the trial and its two activated sites (apheresis and
+    # unit), the patient's pathway, one product, two shipments, its DIN and its LN2 position
+    assert report.aggregates == 10 + 4 + 1 + 2 + 1 + 1 + 2 + 1 + 1
     assert ledger.history(journey.product)[-1].type == "FollowUpRecorded"
 
 

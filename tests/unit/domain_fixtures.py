@@ -31,10 +31,13 @@ SECOND_NURSE = Actor("nurse.bernard", "Luc Bernard", "nurse")
 PHYSICIAN = Actor("dr.durand", "Dr Anne Durand", "physician")
 PHARMACIST = Actor("pharm.petit", "Marc Petit", "pharmacist")
 QP = Actor("qp.moreau", "Julie Moreau", "qp")
+QC_QP = Actor("qp.marchand", "Sophie Marchand", "qp")
+"""The manufacturer's second QP: records QC so that the first may release it (four eyes)."""
+ADMIN = Actor("admin.roy", "Nadia Roy", "admin")
 COURIER = Actor("courier.roux", "Paul Roux", "courier")
 DISEASE_SPECIALIST = Actor("dr.lefevre", "Dr Hugo Lefèvre", "physician")
 OTHER_PHYSICIAN = Actor("dr.blanc", "Dr Rose Blanc", "physician")
-STAFF = (NURSE, SECOND_NURSE, PHYSICIAN, PHARMACIST, QP, COURIER, DISEASE_SPECIALIST, OTHER_PHYSICIAN)
+STAFF = (NURSE, SECOND_NURSE, PHYSICIAN, PHARMACIST, QP, QC_QP, COURIER, DISEASE_SPECIALIST, OTHER_PHYSICIAN)
 """Everyone the unit tests sign as, registered in every fake ledger as the real ledger's staff are."""
 LEDGER_ACTOR = Actor("ledger", "Custody Ledger", "system")
 
@@ -328,7 +331,7 @@ class CarTJourney:
             ),
             (
                 "QcResultsRecorded",
-                lambda: self.step("QcResultsRecorded", pid, qc(True), QP, timedelta(days=3)),
+                lambda: self.step("QcResultsRecorded", pid, qc(True), QC_QP, timedelta(days=3)),
             ),
             (
                 "ProductReleased",
@@ -431,17 +434,27 @@ class CarTJourney:
         }
 
 
-def qc(in_spec: bool) -> dict[str, Any]:
-    """QC results: sterility passes; viability passes or fails."""
+def qc_test(name: str, result: str, specification: str, in_spec: bool, value: float | None = None,
+            unit: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """One QC result as a QP records it: the reading, the measured value and unit when numeric, the verdict."""
+    test: dict[str, Any] = {"name": name, "result": result, "specification": specification, "in_spec": in_spec}
+    if value is not None:
+        test.update(value=value, unit=unit)
+    return test
+
+
+def qc(in_spec: bool, viability: float | None = None) -> dict[str, Any]:
+    """The whole default CAR-T release panel, measured: everything passes except, when asked, viability."""
+    viability = viability if viability is not None else (82.0 if in_spec else 61.0)
     return {
         "tests": [
-            {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
-            {
-                "name": "viability",
-                "result": "82 %" if in_spec else "61 %",
-                "specification": ">= 70 %",
-                "in_spec": in_spec,
-            },
+            qc_test("viability", f"{viability:g} %", ">= 80 %", viability >= 80, viability, "%"),
+            qc_test("sterility", "no growth", "no growth", True),
+            qc_test("endotoxin", "0.5 EU/mL", "< 5 EU/mL", True, 0.5, "EU/mL"),
+            qc_test("mycoplasma", "negative", "negative", True),
+            qc_test("CAR expression", "38 %", ">= 15 %", True, 38.0, "%"),
+            qc_test("vector copy number", "1.8 copies/cell", "<= 5 copies/cell", True, 1.8, "copies/cell"),
+            qc_test("potency", "conforms", "conforms", True),
         ]
     }
 

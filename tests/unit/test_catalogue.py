@@ -23,10 +23,10 @@ def refused(data: Any) -> InvalidInput:
     ("code", "storage", "thaw", "lymphodepletion"),
     [
         ("KYMRIAH", -120.0, 30, (2, 14)),
-        ("TECARTUS", -150.0, 30, None),
-        ("BREYANZI", None, 120, (2, 7)),
+        ("TECARTUS", -150.0, 30, (3, 3)),
+        ("BREYANZI", -130.0, 120, (2, 7)),
         ("ABECMA", -130.0, 60, (2, 7)),
-        ("CARVYKTI", None, 150, (2, 4)),
+        ("CARVYKTI", -120.0, 150, (2, 4)),
         ("ACADEMIC-CD19", -150.0, 60, (2, 14)),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from domain_fixtures import PHARMACIST, PHYSICIAN, PRODUCT_ID, QP, CarTJourney, FakeLedger
+from domain_fixtures import NURSE, PHARMACIST, PHYSICIAN, PRODUCT_ID, QP, CarTJourney, FakeLedger
 
 from domain.errors import InvalidInput, OutOfOrder, TerminalState
 from domain.product import ProductState
@@ -99,7 +99,7 @@ def test_a_quarantine_is_lifted_only_when_there_is_one(ledger: FakeLedger) -> No
         actor=PHARMACIST,
         at=journey.at,
     )
-    ledger.record("TemperatureExcursionRecorded", PRODUCT_ID, EXCURSION, PHARMACIST, journey.at)
+    ledger.record("TemperatureExcursionRecorded", PRODUCT_ID, EXCURSION, NURSE, journey.at)
     ledger.record("QuarantineLifted", PRODUCT_ID, lift, PHARMACIST, journey.at)
     assert not ledger.product().quarantined
 

@@ -312,7 +312,11 @@ def test_an_exceptional_release_names_who_was_notified(ledger: FakeLedger) -> No
         actor=QP,
         at=journey.at,
     )
-    approval = {"certificate_id": "C-EX", "notified": ["sponsor", "competent_authority"]}
+    approval = {
+        "certificate_id": "C-EX",
+        "notified": ["sponsor", "competent_authority"],
+        "accepted_failed_tests": ["viability"],
+    }
     ledger.record("ExceptionalReleaseApproved", PRODUCT_ID, approval, QP, journey.at)
     product = ledger.product()
     assert product.state is ProductState.RELEASED
@@ -332,7 +336,7 @@ def test_an_exceptional_release_lifts_a_quarantine(ledger: FakeLedger) -> None:
     ledger.record(
         "ExceptionalReleaseApproved",
         PRODUCT_ID,
-        {"certificate_id": "C", "notified": ["sponsor"]},
+        {"certificate_id": "C", "notified": ["sponsor", "competent_authority"]},
         QP,
         journey.at,
     )

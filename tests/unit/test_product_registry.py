@@ -255,11 +255,14 @@ def test_every_event_type_is_decided_or_derived_and_documented() -> None:
         assert (name in _DECIDERS) != (spec.derived_from is not None), name
         assert spec.kind in AGGREGATE_CLASSES
         assert spec.meanings and spec.description.endswith(".")
-        assert spec.roles and not spec.roles & {Role.AUDITOR, Role.SPONSOR}
-        # Administrators keep the registries (sites, trials) and record no clinical step.
-        registry = spec.kind in {"site", "trial"}
+        assert spec.roles and not spec.roles & {Role.AUDITOR}
+        # A sponsor signs only its trial sites' readiness.
+        assert bool(spec.roles & {Role.SPONSOR}) == (spec.kind == "trial_site"), name
+        # Administrators keep the registries (sites, trials, trial sites) and record no clinical step.
+        registry = spec.kind in {"site", "trial", "trial_site"}
         assert bool(spec.roles & {Role.ADMIN}) == registry, name
-        assert not registry or spec.roles <= {Role.ADMIN, Role.SYSTEM}, name
+        assert not registry or spec.roles <= {Role.ADMIN, Role.SYSTEM, Role.SPONSOR}, name
+        assert spec.kind == "trial_site" or not registry or spec.roles <= {Role.ADMIN, Role.SYSTEM}, name
         assert fields(spec.payload)
 
 

@@ -118,12 +118,19 @@ def test_only_registrars_may_sign_a_staff_or_key_event(event_type: str) -> None:
 # -- the hand table itself reads as the domain says ----------------------------------------------------
 
 
+TRIAL_SITE_EVENTS = {
+    "TrialSiteOpened", "TrialPrerequisiteAttested", "TrialStaffDesignated",
+    "TrialSiteActivated", "TrialSiteSuspended", "TrialSiteClosed",
+}  # fmt: skip
+"""A site's readiness for a trial: the one thing a sponsor signs, for its own trials."""
+
+
 def _signed_by(role: str) -> set[str]:
     return {name for name, roles in ROLES_BY_EVENT_TYPE.items() if role in roles}
 
 
 def test_auditors_and_sponsors_sign_nothing() -> None:
-    assert _signed_by(AUDITOR) == set() and _signed_by(SPONSOR) == set()
+    assert _signed_by(AUDITOR) == set() and _signed_by(SPONSOR) == TRIAL_SITE_EVENTS
 
 
 def test_the_administrator_and_the_ledger_keep_the_registers_and_sign_no_clinical_step() -> None:
@@ -133,10 +140,13 @@ def test_the_administrator_and_the_ledger_keep_the_registers_and_sign_no_clinica
         "TrialRegistered", "SponsorUserAuthorised", "SponsorUserRevoked",
         "StaffMemberRegistered", "SigningKeyRegistered", "SigningKeyRevoked",
     }  # fmt: skip
-    assert _signed_by(ADMIN) == registers
+    # The site's four-eyes setting is the administrator's alone: a person answers for waiving a GMP rule.
+    duty_settings = {"DutySegregationWaived", "DutySegregationRestored"}
+    assert _signed_by(ADMIN) == registers | TRIAL_SITE_EVENTS | duty_settings
     # The ledger also signs what it derives when a product's pathway is kept in another ledger.
     # And, at each checkpoint, its commitment of every aggregate's head.
-    assert _signed_by(SYSTEM) == registers | {"PathwayManagedElsewhereApplied", "AggregateHeadsCommitted"}
+    derived = {"PathwayManagedElsewhereApplied", "AggregateHeadsCommitted"}
+    assert _signed_by(SYSTEM) == registers | TRIAL_SITE_EVENTS | derived
     for name in registers:
         assert allowed(name) == {ADMIN, SYSTEM}, name
 

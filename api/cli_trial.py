@@ -1,0 +1,43 @@
+"""`custody trial readiness PROTOCOL`: each site's checklist for a trial, what is met, missing or expiring.
+
+Prerequisites are recorded with `custody record` (TrialSiteOpened, TrialPrerequisiteAttested,
+TrialStaffDesignated, TrialSiteActivated…) on the trial site's id this command prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from api.cli_commands import open_ledger
+from api.trial_readiness import site_readiness, trial_of
+from ledger.settings import Settings
+
+MARKS = {"met": "ok", "expiring": "EXPIRING", "missing": "MISSING"}
+
+
+def add_commands(sub: Any) -> None:
+    """Register `custody trial readiness` on the `custody` parser."""
+    trial = sub.add_parser("trial", help="a trial's sites: prerequisites, activation, readiness")
+    actions = trial.add_subparsers(dest="trial_command", required=True, metavar="ACTION")
+    readiness = actions.add_parser("readiness", help="each site's prerequisites today: met, missing or expiring")
+    readiness.add_argument("protocol", metavar="PROTOCOL", help="the trial's protocol number")
+    readiness.add_argument("--json", action="store_true", help="one JSON object with a `sites` list")
+    readiness.set_defaults(handler=readiness_command)
+
+
+def readiness_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each site's status and checklist for the trial, today."""
+    with open_ledger(settings) as ledger:
+        report = site_readiness(ledger, trial_of(ledger, args.protocol), ledger.clock.now().date())
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(f"trial {report['protocol']} ({report['sponsor']}) on {report['day']}: {len(report['sites'])} site(s)")
+    for site in report["sites"]:
+        ready = "ready" if site["ready"] else "NOT READY"
+        print(f"  {site['site_code']}: {site['status']}, {ready} (trial site {site['trial_site_id']})")
+        for check in site["prerequisites"]:
+            print(f"    [{MARKS[check['state']]}] {check['prerequisite']}: {check['detail']}")
+    return 0
