@@ -29,6 +29,7 @@ from api import (
     cli_trial,
     cli_verifiable,
     cli_witness,
+    cli_witness_verify,
 )
 from api.passwords import PasswordUnavailable
 from domain.errors import CustodyError
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a checkpoint note saved earlier: fail if the log no longer extends it (repeatable)",
     )
     verify.add_argument("--workers", type=int, help="verification threads (default: number of cores)")
+    cli_witness_verify.add_quorum_options(verify)
     verify.set_defaults(handler=cli_backup.verify_command)
 
     show = sub.add_parser("show", help="a product's state and signed history")

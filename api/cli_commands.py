@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from api.cli_witness_verify import check_witnesses
 from api.passwords import read_password
 from api.render import aggregate_summary, event_line, jsonable
 from domain.errors import InvalidInput, NotFound
@@ -145,6 +146,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             progress=_progress if sys.stderr.isatty() and not args.json else None,
         )
         report = verify_store(ledger.store, options)
+        check_witnesses(ledger, report, args)
     if options.progress:
         print(file=sys.stderr)
     if args.json:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli_commands import open_ledger, resolve_id, trust_option
+from api.cli_witness_verify import add_quorum_options, quorum_option
 from api.passwords import read_password
 from domain.errors import InvalidInput, NotFound
 from ledger.bundle import export_bundle
@@ -20,6 +21,7 @@ from ledger.consistency import consistency_answer
 from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.settings import Settings
 from ledger.setup import rotate_key, rotate_ledger_key
+from ledger.witness import cosigners
 
 
 def add_commands(sub: Any) -> None:
@@ -63,6 +65,7 @@ def add_commands(sub: Any) -> None:
     check.add_argument("--trust", metavar="FILE", help="the ledger's public key file (ledger.pub) to trust")
     check.add_argument("--json", action="store_true")
     check.add_argument("--product", metavar="PRODUCT_ID", help="fail unless the bundle is this product's (UUID or COI)")
+    add_quorum_options(check)
     check.set_defaults(handler=verify_bundle_command)
 
 
@@ -128,15 +131,25 @@ def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
     trusted = None
     if args.trust:
         trusted = trust_option(args.trust)
-    problems = verify_bundle(bundle, trusted)
+    quorum = quorum_option(args)
+    problems = verify_bundle(bundle, trusted, quorum)
     summary = bundle_summary(bundle)
     if args.product is not None:
         expected = str(resolve_id(args.product, "--product"))
         if summary["product_id"] != expected:
             problems.append(f"the bundle is for product {summary['product_id']}, not {expected} as expected")
+    cosigned_by = cosigners(str(bundle.get("checkpoint")), list(quorum.keys)) if quorum else []
     if args.json:
         print(
-            json.dumps({"intact": not problems, "problems": problems, "trust_anchor": trusted is not None, **summary})
+            json.dumps(
+                {
+                    "intact": not problems,
+                    "problems": problems,
+                    "trust_anchor": trusted is not None,
+                    "cosigned_by": cosigned_by,
+                    **summary,
+                }
+            )
         )
     else:
         if trusted is None:
@@ -147,6 +160,8 @@ def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
             f"{versions[0] if versions else '-'}..{versions[-1] if versions else '-'}, "
             f"checkpoint of {summary['checkpoint_size']} events at {summary['checkpoint_time'] or 'unknown time'}"
         )
+        if quorum is not None:
+            print(f"cosigned by {', '.join(cosigned_by) or 'none of the given witnesses'}")
         for problem in problems:
             print(f"FAIL {problem}")
         print("bundle verified: intact" if not problems else f"bundle verification failed: {len(problems)} problem(s)")

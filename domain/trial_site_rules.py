@@ -203,12 +203,20 @@ def close(cmd: Command) -> list[NewEvent]:
 
 
 def check_trial_site_active(load: Loader, protocol: str | None, site_code: str, at: datetime, *, field: str) -> None:
-    """A step for a registered trial happens at a site active for it and ready on the step's day.
+    """A step for a trial happens at a site active for it and ready on the step's day.
 
-    A product naming no trial, or a trial the registry does not hold, is not checked here.
+    A product naming no trial is not a trial product. One naming a trial the registry does not hold is refused:
+    a typo in the protocol must not switch the trial's rules off.
     """
-    if not protocol or not isinstance(load(trial_id_for(protocol)), Trial):
+    if not protocol:
         return
+    if not isinstance(load(trial_id_for(protocol)), Trial):
+        raise NotFound(
+            f"payload.trial_protocol {protocol!r} is not a registered trial; check the protocol number, or register "
+            "the trial (TrialRegistered) and activate its sites first",
+            field="payload.trial_protocol",
+            rule="trial_not_registered",
+        )
     trial_site = load(trial_site_id_for(protocol, site_code))
     day = at.date()
     if not isinstance(trial_site, TrialSite):

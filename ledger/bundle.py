@@ -5,9 +5,10 @@ every signer's key back to the ledger's genesis, an RFC 9162 inclusion proof of
 each of those events in a checkpoint, that checkpoint note, and — the checkpoint's
 last leaf being the ledger's signed commitment of every aggregate's head — the
 proofs that the product's head and each key-history aggregate's head are the last
-events the bundle holds. ``verify_bundle`` needs nothing else — no database, no
-network — and the format is documented in docs/bundle-format.md so that anyone can
-write their own verifier.
+events the bundle holds. The checkpoint note carries the witnesses' stored cosignature
+lines after the ledger's signature (C2SP: cosignatures are note signatures).
+``verify_bundle`` needs nothing else — no database, no network — and the format is
+documented in docs/bundle-format.md so that anyone can write their own verifier.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.service import CustodyLedger
 from ledger.store import EventStore, StoredRow
 from ledger.verifier import stored_bytes
+from ledger.witness_submit import cosigned_note
 
 BATCH = 2000
 
@@ -81,7 +83,7 @@ def export_bundle(ledger: CustodyLedger, product_id: UUID) -> dict[str, Any]:
         "format": BUNDLE_FORMAT,
         "ledger_id": ledger.meta.ledger_id(),
         "product_id": product,
-        "checkpoint": made.note,
+        "checkpoint": cosigned_note(ledger.store, made),
         "key_events": [entry(index) for index in key_indexes],
         "events": [entry(index) for index in product_indexes],
         "heads": {

@@ -6,7 +6,8 @@ envelope (canonical bytes, hash); rebuild the key history from the key events ba
 the genesis, in leaf order (the leaf index is authenticated by the proof: nothing
 unsigned decides which came first); check the checkpoint's signature with a ledger
 key valid at its size; check each product event's signature, ledger, version sequence
-and chain link; then completeness (ledger/bundle_heads.py).
+and chain link; then completeness (ledger/bundle_heads.py); last, when the verifier
+asks for one, the witness quorum on the checkpoint's cosignature lines.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from ledger.bundle_parse import BUNDLE_FORMAT, BundleError, check_top_level
 from ledger.key_history import build_key_history
 from ledger.ledger_meta import LEDGER_USER
 from ledger.signed_note import NoteError, parse_checkpoint, verify_note
+from ledger.witness_quorum import QUORUM_RULE, Quorum
 
 __all__ = ["BUNDLE_FORMAT", "verify_bundle"]
 
 
-def verify_bundle(bundle: Mapping[str, Any], trusted: set[bytes] | None) -> list[str]:
-    """Every reason the bundle cannot be trusted (empty when it verifies)."""
+def verify_bundle(bundle: Mapping[str, Any], trusted: set[bytes] | None, quorum: Quorum | None = None) -> list[str]:
+    """Every reason the bundle cannot be trusted (empty when it verifies); ``quorum``: the cosignatures required."""
     try:
         check_top_level(dict(bundle))
         cp = parse_checkpoint(str(bundle["checkpoint"]))
@@ -83,4 +85,7 @@ def verify_bundle(bundle: Mapping[str, Any], trusted: set[bytes] | None) -> list
     if not event_entries:
         problems.append("the bundle holds no event of the product")
     problems += completeness_problems(bundle["heads"], cp, ledger_id, product_id, events, keys_proven, history)
+    missing = quorum.problem(cp.note, cp.size) if quorum is not None else None
+    if missing is not None:
+        problems.append(f"{QUORUM_RULE}: {missing}")
     return problems

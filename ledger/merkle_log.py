@@ -5,7 +5,8 @@ each stored row in log order, so the leaf commits to the whole envelope, signatu
 included. ``checkpoint`` first records the ledger's signed commitment to every
 aggregate's head (ledger/head_commit.py), then has the ledger key sign the size and
 root of the tree ending with it as a C2SP note — after checking the new tree extends
-the last signed one, because a log must never sign two inconsistent views of itself.
+the last signed one, because a log must never sign two inconsistent views of itself —
+and submits it to the configured witnesses (ledger/witness_submit.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ledger.service import CustodyLedger
 from ledger.signed_note import Checkpoint, checkpoint_body, parse_checkpoint, sign_note
 from ledger.store import EventStore, SideCursor
 from ledger.verifier import stored_bytes, stored_checkpoints
+from ledger.witness_submit import witness_checkpoint
 
 
 class InconsistentLog(Exception):
@@ -76,6 +78,7 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
     size_now = stored_size(ledger.store)
     history = stored_checkpoints(ledger.store)
     if history and history[-1].size == size_now and heads_leaf_index(ledger.store) == size_now - 1:
+        witness_checkpoint(ledger, history[-1])  # a witness that missed it (down, or joined since) gets it now
         return history[-1]
     ensure_writable(ledger.store)  # a restored store behind a published checkpoint signs nothing new
     if history:
@@ -101,6 +104,7 @@ def checkpoint(ledger: CustodyLedger, now: datetime | None = None) -> Checkpoint
             " ON CONFLICT (tree_size) DO NOTHING",
             (made.size, made.root, note, isoformat(moment)),
         )
+    witness_checkpoint(ledger, made)  # never raises for a witness: the checkpoint is signed whatever they say
     return made
 
 

@@ -11,6 +11,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import InvalidInput
+from ledger.signed_note import NoteError
+from ledger.witness import WitnessKey, parse_vkey
 
 
 class Settings(BaseSettings):
@@ -70,6 +72,22 @@ class Settings(BaseSettings):
         ),
     )
 
+    witnesses: str = Field(
+        default="",
+        description=(
+            "C2SP tlog-witnesses that cosign each checkpoint: 'URL=KEYFILE' entries separated by ';', where URL "
+            "is where the witness listens (http:// or https://, no '=') and KEYFILE its verifier-key file "
+            "(witness.vkey, as `custody witness init` prints it). Empty: no witness."
+        ),
+    )
+
+    @field_validator("witnesses")
+    @classmethod
+    def _readable_witnesses(cls, value: str) -> str:
+        """Refuse at start-up a witness entry that could never be used, rather than at the first checkpoint."""
+        witness_entries(value)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -89,6 +107,27 @@ class Settings(BaseSettings):
     def backend(self) -> str:
         """'postgresql' or 'sqlite'."""
         return "postgresql" if self.database_url else "sqlite"
+
+
+def witness_entries(text: str) -> list[tuple[str, WitnessKey]]:
+    """The (URL, verifier key) pairs of a CUSTODY_WITNESSES value; ``ValueError`` naming the bad entry."""
+    entries: list[tuple[str, WitnessKey]] = []
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        url, separator, keyfile = entry.partition("=")
+        if not separator or urlparse(url).scheme not in {"http", "https"} or not urlparse(url).netloc:
+            raise ValueError(f"{entry!r} is not URL=KEYFILE with an http:// or https:// URL")
+        try:
+            key = parse_vkey(Path(keyfile).read_text(encoding="ascii"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"witness key file {keyfile!r} cannot be read: {error}") from None
+        except NoteError as error:
+            raise ValueError(f"witness key file {keyfile!r}: {error}") from None
+        if any(known.name == key.name for _, known in entries):
+            raise ValueError(f"witness {key.name} is configured twice")
+        entries.append((url, key))
+    return entries
 
 
 def postgres_parts(url: str) -> dict[str, str]:

@@ -210,11 +210,13 @@ def enrolment(coi: str = COI, **changes: Any) -> dict[str, Any]:
         "indication": "systemic_lupus_erythematosus",
         "treating_physician": PHYSICIAN.user_id,
         "collection_site": "CHU Lyon apheresis unit",
-        "trial_sponsor": "Academic sponsor",
-        "trial_protocol": "LUPUS-CAR-01",
     }
     payload.update(changes)
     return payload
+
+
+TRIAL_FIELDS = {"trial_sponsor": "Academic sponsor", "trial_protocol": "LUPUS-CAR-01"}
+"""What an enrolment in the lupus trial adds: the trial must be registered and its sites active."""
 
 
 def shipment_receipt(units: list[UUID], site: str, coi: str = COI, **changes: Any) -> dict[str, Any]:
@@ -273,9 +275,11 @@ class CarTJourney:
         din: str = DIN,
         patient: str = PATIENT,
         conditioned: bool = True,
+        trial: bool = False,
     ) -> None:
         self.ledger = ledger
         self.conditioned = conditioned
+        self.trial = TRIAL_FIELDS if trial else {}
         self.product_id = product_id
         self.coi = coi
         self.din = din
@@ -309,7 +313,11 @@ class CarTJourney:
             (
                 "ProductEnrolled",
                 lambda: self.step(
-                    "ProductEnrolled", pid, enrolment(self.coi, patient_pseudonym=self.patient), PHYSICIAN, hour
+                    "ProductEnrolled",
+                    pid,
+                    enrolment(self.coi, patient_pseudonym=self.patient, **self.trial),
+                    PHYSICIAN,
+                    hour,
                 ),
             ),
             ("ApheresisCollected", self._collect),

@@ -32,6 +32,7 @@ from domain.product_exception_rules import check_notified_parties
 from domain.site import site_id_for
 from tests.role_table import EVERYONE_IN_THE_CHAIN, allowed
 from tests.unit.pathway_fixtures import ready_ledger
+from tests.unit.trial_site_fixtures import activate_trial_sites
 
 RELEASE = {"certificate_id": "CoR-1"}
 LIFT = {"reason": "logger fault, product assessed usable", "assessment_ref": "QA-7"}
@@ -127,7 +128,9 @@ def test_a_car_t_product_is_destroyed_as_gmo_waste_and_witnessed_by_someone_else
 
 
 def out_of_spec_requested(ledger: FakeLedger) -> CarTJourney:
-    journey = CarTJourney(ledger).until("ManufacturingCompleted")
+    """A trial product out of specification (its notified parties are the sponsor and ANSM)."""
+    activate_trial_sites(ledger)
+    journey = CarTJourney(ledger, trial=True).until("ManufacturingCompleted")
     ledger.record("QcResultsRecorded", PRODUCT_ID, qc(False), QC_QP, journey.at)
     return journey
 

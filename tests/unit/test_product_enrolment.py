@@ -12,6 +12,7 @@ from domain_fixtures import (
     PRODUCT_ID,
     QP,
     T0,
+    TRIAL_FIELDS,
     FakeLedger,
     batch_registration,
     enrolment,
@@ -23,6 +24,7 @@ from domain_fixtures import (
 from domain.errors import InvalidIdentifier, InvalidInput, NotFound, OutOfOrder, TimeRuleViolation
 from domain.product import ProductState
 from tests.unit.pathway_fixtures import ready_ledger
+from tests.unit.trial_site_fixtures import activate_trial_sites
 
 
 @pytest.fixture
@@ -31,7 +33,8 @@ def ledger() -> FakeLedger:
 
 
 def test_a_physician_enrols_a_car_t_product_under_its_coi(ledger: FakeLedger) -> None:
-    events = ledger.record("ProductEnrolled", PRODUCT_ID, enrolment(), PHYSICIAN, T0)
+    activate_trial_sites(ledger)  # the lupus trial, registered, its sites active
+    events = ledger.record("ProductEnrolled", PRODUCT_ID, enrolment(**TRIAL_FIELDS), PHYSICIAN, T0)
     assert [e.type for e in events] == ["ProductEnrolled"]
     product = ledger.product()
     assert product.state is ProductState.ENROLLED

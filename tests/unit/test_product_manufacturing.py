@@ -26,6 +26,7 @@ from domain_fixtures import (
 from domain.errors import InvalidInput, OutOfOrder, ProductOnHold, RuleViolation, TimeRuleViolation
 from domain.product import ProductState
 from tests.unit.pathway_fixtures import ready_ledger
+from tests.unit.trial_site_fixtures import activate_trial_sites
 
 
 @pytest.fixture
@@ -286,7 +287,8 @@ def test_an_exceptional_release_needs_a_pending_request(ledger: FakeLedger) -> N
 
 
 def test_an_exceptional_release_names_who_was_notified(ledger: FakeLedger) -> None:
-    journey = CarTJourney(ledger).until("ManufacturingCompleted")
+    activate_trial_sites(ledger)  # a trial product: the sponsor and ANSM are notified
+    journey = CarTJourney(ledger, trial=True).until("ManufacturingCompleted")
     ledger.record("QcResultsRecorded", PRODUCT_ID, qc(False), QP, journey.at)
     request = {"reason": "no alternative", "risk_assessment_ref": "RA-1"}
     ledger.record("ExceptionalReleaseRequested", PRODUCT_ID, request, PHYSICIAN, journey.at)
@@ -324,7 +326,8 @@ def test_an_exceptional_release_names_who_was_notified(ledger: FakeLedger) -> No
 
 
 def test_an_exceptional_release_lifts_a_quarantine(ledger: FakeLedger) -> None:
-    journey = CarTJourney(ledger).until("QcResultsRecorded")
+    activate_trial_sites(ledger)  # a trial product: the sponsor and ANSM are notified
+    journey = CarTJourney(ledger, trial=True).until("QcResultsRecorded")
     ledger.record("ProductQuarantined", PRODUCT_ID, {"reason": "container doubt"}, QP, journey.at)
     ledger.record(
         "ExceptionalReleaseRequested",

@@ -9,22 +9,21 @@ from domain.errors import InvalidInput, OutOfOrder, RuleViolation, TimeRuleViola
 from domain.events import Actor
 from domain.site import Activity, site_id_for
 from domain.trial import trial_id_for, visible_to
-from tests.unit.domain_fixtures import NURSE, PRODUCT_ID, T0, CarTJourney, FakeLedger, enrolment
+from tests.unit.domain_fixtures import NURSE, PRODUCT_ID, T0, TRIAL_FIELDS, CarTJourney, FakeLedger
 from tests.unit.pathway_fixtures import ADMIN, ready_ledger, register_site
+from tests.unit.trial_site_fixtures import activate_trial_sites
 
 SPONSOR = Actor("sponsor.lambert", "Sophie Lambert", "sponsor")
 OTHER_SPONSOR = Actor("sponsor.other", "Max Other", "sponsor")
 AUDITOR = Actor("auditor", "Eve Blanc", "auditor")
-PROTOCOL = enrolment()["trial_protocol"]
+PROTOCOL = TRIAL_FIELDS["trial_protocol"]
 TRIAL = {"protocol": PROTOCOL, "sponsor": "Academic sponsor", "title": "CAR-T in refractory lupus"}
 
 
 def trial_ledger() -> FakeLedger:
     ledger = ready_ledger()
-    CarTJourney(ledger).until("ProductEnrolled")
-    trial_id = trial_id_for(PROTOCOL)
-    ledger.record("TrialRegistered", trial_id, TRIAL, ADMIN, T0)
-    ledger.record("SponsorUserAuthorised", trial_id, {"user_id": SPONSOR.user_id}, ADMIN, T0)
+    activate_trial_sites(ledger)  # registers the trial, authorises its sponsor user, activates its sites
+    CarTJourney(ledger, trial=True).until("ProductEnrolled")
     return ledger
 
 

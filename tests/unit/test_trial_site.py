@@ -20,6 +20,7 @@ from tests.unit.domain_fixtures import (
     PHYSICIAN,
     PRODUCT_ID,
     T0,
+    TRIAL_FIELDS,
     CarTJourney,
     FakeLedger,
     enrolment,
@@ -228,35 +229,43 @@ def test_enrolment_in_a_registered_trial_is_refused_at_a_site_never_opened_for_i
     register_trial(ledger)
     ledger.refuse(RuleViolation, field="payload.collection_site", rule="trial_site_not_activated",
                   message="is not opened for trial", event_type="ProductEnrolled", aggregate_id=PRODUCT_ID,
-                  payload=enrolment(), actor=PHYSICIAN, at=T0)  # fmt: skip
+                  payload=enrolment(**TRIAL_FIELDS), actor=PHYSICIAN, at=T0)  # fmt: skip
 
 
 def test_enrolment_at_a_prepared_but_inactive_site_names_what_is_missing() -> None:
     ledger = ready_ledger()
     attest(ledger, open_site(ledger), skip=("gmo_authorisation",))
+    in_trial = enrolment(**TRIAL_FIELDS)
     refusal = ledger.refuse(RuleViolation, field="payload.collection_site", rule="trial_site_not_activated",
                             message="missing gmo_authorisation (not attested)", event_type="ProductEnrolled",
-                            aggregate_id=PRODUCT_ID, payload=enrolment(), actor=PHYSICIAN, at=T0)  # fmt: skip
+                            aggregate_id=PRODUCT_ID, payload=in_trial, actor=PHYSICIAN, at=T0)  # fmt: skip
     assert "staff_training" not in refusal.message
 
 
-def test_a_product_outside_any_registered_trial_is_not_held_by_trial_sites() -> None:
+def test_a_product_naming_a_trial_the_registry_does_not_hold_is_refused_not_waved_through() -> None:
+    ledger = ready_ledger()  # LUPUS-CAR-01 is not registered: a typo in a protocol must not switch its rules off
+    ledger.refuse(NotFound, field="payload.trial_protocol", rule="trial_not_registered", message="not a registered",
+                  event_type="ProductEnrolled", aggregate_id=PRODUCT_ID, payload=enrolment(**TRIAL_FIELDS),
+                  actor=PHYSICIAN, at=T0)  # fmt: skip
+
+
+def test_a_product_outside_any_trial_is_not_held_by_trial_sites() -> None:
     ledger = ready_ledger()
-    ledger.record("ProductEnrolled", PRODUCT_ID, enrolment(), PHYSICIAN, T0)  # LUPUS-CAR-01 is not registered
-    assert ledger.product().trial["trial_protocol"] == PROTOCOL
+    ledger.record("ProductEnrolled", PRODUCT_ID, enrolment(), PHYSICIAN, T0)
+    assert not ledger.product().trial
 
 
 def test_a_whole_journey_runs_at_active_sites() -> None:
     ledger = ready_ledger()
     activate_trial_sites(ledger)
-    CarTJourney(ledger).until("Infused")
+    CarTJourney(ledger, trial=True).until("Infused")
     assert ledger.product().state == "infused"
 
 
 def test_collection_is_refused_once_the_collection_site_is_suspended() -> None:
     ledger = ready_ledger()
     activate_trial_sites(ledger)
-    journey = CarTJourney(ledger).until("ProductEnrolled")
+    journey = CarTJourney(ledger, trial=True).until("ProductEnrolled")
     target = trial_site_id_for(PROTOCOL, COLLECTION_SITE)
     ledger.record("TrialSiteSuspended", target, {"reason": "monitoring finding"}, SPONSOR, T0 + timedelta(hours=2))
     with pytest.raises(RuleViolation) as caught:
@@ -272,7 +281,7 @@ def test_infusion_is_refused_when_a_team_members_training_lapsed_before_the_day(
     target = trial_site_id_for(PROTOCOL, INFUSION_UNIT)
     lapsing = evidence("staff_training", user_id=NURSE.user_id, valid_until=(T0 + timedelta(days=5)).date().isoformat())
     ledger.record("TrialPrerequisiteAttested", target, lapsing, ADMIN, T0)
-    journey = CarTJourney(ledger)
+    journey = CarTJourney(ledger, trial=True)
     with pytest.raises(RuleViolation) as caught:
         journey.until("Infused")
     assert caught.value.rule == "trial_site_not_ready" and caught.value.field == "payload.site"
@@ -289,8 +298,9 @@ def test_a_closed_site_takes_no_attestation_and_no_step() -> None:
     ledger.refuse(OutOfOrder, field=None, rule="trial_site_closed", message="is closed",
                   event_type="TrialPrerequisiteAttested", aggregate_id=target, payload=evidence("rcp_named"),
                   actor=ADMIN, at=ACTIVATED)  # fmt: skip
+    in_trial = enrolment(**TRIAL_FIELDS)
     ledger.refuse(RuleViolation, field="payload.collection_site", rule="trial_site_not_activated", message="closed",
-                  event_type="ProductEnrolled", aggregate_id=PRODUCT_ID, payload=enrolment(), actor=PHYSICIAN,
+                  event_type="ProductEnrolled", aggregate_id=PRODUCT_ID, payload=in_trial, actor=PHYSICIAN,
                   at=T0)  # fmt: skip
 
 

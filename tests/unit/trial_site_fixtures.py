@@ -20,13 +20,13 @@ from tests.unit.domain_fixtures import (
     NURSE,
     PHYSICIAN,
     T0,
+    TRIAL_FIELDS,
     FakeLedger,
-    enrolment,
 )
 from tests.unit.pathway_fixtures import ADMIN
 
 SPONSOR = Actor("sponsor.lambert", "Sophie Lambert", "sponsor")
-PROTOCOL = enrolment()["trial_protocol"]
+PROTOCOL = TRIAL_FIELDS["trial_protocol"]
 TRIAL = {"protocol": PROTOCOL, "sponsor": "Academic sponsor", "title": "CAR-T in refractory lupus"}
 PREPARED = T0 - timedelta(days=30)
 ACTIVATED = T0 - timedelta(days=10)
