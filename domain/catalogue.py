@@ -2,8 +2,8 @@
 
 Storage temperature, thaw-to-infusion window, lymphodepletion-to-infusion window, fresh shipping
 windows, collection age and bag count differ between products and sites. ``Catalogue.default()``
-carries the figures of domain.md's table; a site overrides or extends them from its configuration
-file with ``Catalogue.from_mapping``. Every figure is validated with the exact setting named
+carries the figures of the products' labels (SmPCs, cited below); a site overrides or extends
+them from its configuration file with ``Catalogue.from_mapping``. Every figure is validated with the exact setting named
 ("catalogue.KYMRIAH.thaw_to_infusion_min") so a bad configuration is refused at start-up, not
 discovered at the bedside.
 """
@@ -199,7 +199,7 @@ class Catalogue:
 
     @classmethod
     def default(cls) -> Catalogue:
-        """The figures of domain.md's table, for a site that configures nothing."""
+        """The labels' figures, for a site that configures nothing."""
         return cls(_DEFAULT_ENTRIES)
 
     @classmethod

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class Role(StrEnum):
-    """Roles seen in practice (domain.md); the HTTP layer enforces what each may do."""
+    """Roles seen in practice in a cell-therapy unit and its partners; the HTTP layer enforces what each may do."""
 
     NURSE = "nurse"
     PHYSICIAN = "physician"

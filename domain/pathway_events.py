@@ -1,6 +1,6 @@
 """Payloads of a patient's care pathway: enrolment, the RCP's selection, the pair's decision, consent, treatment.
 
-The workshop behind the project (seed.txt) asks that a pair — the specialist of the
+The care pathway asks that a pair — the specialist of the
 disease and the specialist of cell therapy — follow each patient, that a
 multidisciplinary meeting (RCP) select patients on a recent clinical and paraclinical
 evaluation, and that treatment happen only with the patient's consent. These are

@@ -1,8 +1,8 @@
 """The care pathway's configurable figures: how old an RCP's evaluations may be, how long its decision counts,
 and the follow-up schedules.
 
-domain.md asks for figures that differ between sites to live in configuration, never as
-constants in rules. ``PathwayPolicy()`` carries the workshop's defaults (evaluations less
+Figures that differ between sites live in configuration, never as constants in rules
+(README, "Configuration"). ``PathwayPolicy()`` carries the workshop's defaults (evaluations less
 than three months old, counted as 92 days; the long-term follow-up customary for
 gene-modified cells); the ledger builds one from its settings and hands it to the domain
 in the command's context. Schedules are written as text ("day 7, month 3, year 2") so a

@@ -1,4 +1,7 @@
-"""Payloads of what goes wrong, or is set right, around a product: the exceptions domain.md lists."""
+"""Payloads of what goes wrong, or is set right, around a product.
+
+Deviations, excursions, near misses, holds, destruction, recall and corrections.
+"""
 
 from __future__ import annotations
 

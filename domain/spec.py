@@ -67,7 +67,7 @@ class Command:
 
     @property
     def catalogue(self) -> Catalogue:
-        """The site's catalogue, or the defaults of domain.md when the ledger passes none."""
+        """The site's catalogue, or the labels' defaults (domain/catalogue.py) when the ledger passes none."""
         return self.ctx.catalogue if self.ctx.catalogue is not None else Catalogue.default()
 
     @property

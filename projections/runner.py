@@ -5,7 +5,8 @@ rebuilt (or fall behind, or crash) without touching the others. A stored event
 a projection cannot apply does not stop it: it is recorded as a projection
 fault (``projections.faults``), which rebuild reports and check refuses. Catch-up reads
 the log in batches of ``BATCH`` events, one transaction per batch: a rebuild
-needs many events per transaction to be fast (see eventsourcing-notes.md).
+needs many events per transaction to be fast: one transaction per event caps a follower near
+1,000 events/s on PostgreSQL.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The product catalogue: domain.md's defaults, site overrides, and refusal of bad configuration."""
+"""The product catalogue: the labels' defaults, site overrides, and refusal of bad configuration."""
 
 from __future__ import annotations
 
