@@ -29,7 +29,7 @@ from ledger.clock import Clock, SystemClock, isoformat
 from ledger.ledger_meta import NotInitialised
 from ledger.merkle import event_leaf, root
 from ledger.pg_tools import check_schema_name, find_tool, run_tool
-from ledger.settings import Settings, postgres_parts
+from ledger.settings import Settings, postgres_connection, postgres_parts
 from ledger.trust_anchor import LEDGER_PUBLIC_KEY_FILE
 from ledger.verifier import stored_bytes
 
@@ -117,14 +117,7 @@ def _dump_postgresql(url: str, dump: Path, progress: Progress | None) -> tuple[s
     parts = postgres_parts(url)
     schema = check_schema_name(parts["schema"], "CUSTODY_DATABASE_URL")
     pg_dump = find_tool("pg_dump")
-    with psycopg.connect(
-        host=parts["host"],
-        port=int(parts["port"]),
-        user=parts["user"],
-        password=parts["password"] or None,
-        dbname=parts["dbname"],
-        connect_timeout=5,
-    ) as conn:
+    with postgres_connection(url) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import psycopg
 from yoyo import get_backend, read_migrations
 
-from ledger.settings import Settings, postgres_parts
+from ledger.settings import Settings, postgres_connection, postgres_parts
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,17 +33,9 @@ def ensure_schema(settings: Settings) -> None:
     """Create the PostgreSQL schema named in the URL if it does not exist yet."""
     if not settings.database_url:
         return
-    parts = postgres_parts(settings.database_url)
-    with psycopg.connect(
-        host=parts["host"],
-        port=int(parts["port"]),
-        user=parts["user"],
-        password=parts["password"] or None,
-        dbname=parts["dbname"],
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(parts["schema"])))
+    schema = postgres_parts(settings.database_url)["schema"]
+    with postgres_connection(settings.database_url, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(schema)))
 
 
 def apply_migrations(settings: Settings) -> list[str]:

@@ -17,6 +17,7 @@ import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -31,7 +32,7 @@ from ledger.pg_tools import check_schema_name, find_tool, renamed_dump, run_tool
 from ledger.restore_hold import held_restore, log_leaves
 from ledger.secrets import MissingSecret
 from ledger.service import CustodyLedger
-from ledger.settings import Settings, postgres_parts
+from ledger.settings import Settings, postgres_connection, postgres_parts
 from ledger.trust_anchor import LEDGER_PUBLIC_KEY_FILE
 
 HOLD_MIGRATION = "0007.restore-hold.sql"
@@ -117,17 +118,8 @@ def _refuse_non_empty(settings: Settings) -> None:
         )
 
 
-def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
-    parts = postgres_parts(url)
-    return psycopg.connect(
-        host=parts["host"],
-        port=int(parts["port"]),
-        user=parts["user"],
-        password=parts["password"] or None,
-        dbname=parts["dbname"],
-        connect_timeout=5,
-        autocommit=True,
-    )
+def _connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    return postgres_connection(url, autocommit=True)
 
 
 def _refuse_non_empty_schema(url: str) -> None:

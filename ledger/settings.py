@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import psycopg
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -144,6 +146,20 @@ def postgres_parts(url: str) -> dict[str, str]:
         "dbname": (parsed.path or "/").lstrip("/") or "postgres",
         "schema": query.get("schema", ["public"])[0],
     }
+
+
+def postgres_connection(url: str, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
+    """A direct connection to the database ``url`` names (migrations, backup, restore), failing within 5 s."""
+    parts = postgres_parts(url)
+    return psycopg.connect(
+        host=parts["host"],
+        port=int(parts["port"]),
+        user=parts["user"],
+        password=parts["password"] or None,
+        dbname=parts["dbname"],
+        connect_timeout=5,
+        autocommit=autocommit,
+    )
 
 
 def load_settings() -> Settings:
