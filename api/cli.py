@@ -21,11 +21,15 @@ from eventsourcing.persistence import DataError, PersistenceError
 
 from api import (
     cli_backup,
+    cli_catalogue,
     cli_commands,
+    cli_documents,
+    cli_password,
     cli_pathway,
     cli_projections,
     cli_registries,
     cli_serve,
+    cli_staff_training,
     cli_trial,
     cli_verifiable,
     cli_witness,
@@ -104,9 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     types.add_argument("--json", action="store_true")
     types.set_defaults(handler=cli_commands.event_types)
 
-    staff = sub.add_parser("staff", help="register staff and revoke their keys (administrators)")
+    staff = sub.add_parser("staff", help="register staff, revoke their keys, unlock signing (administrators)")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
-    add = staff_sub.add_parser("add", help="register a person with a new signing key sealed by their password")
+    add = staff_sub.add_parser(
+        "add",
+        help="register a person with a new signing key sealed by a one-time enrolment secret "
+        "(CUSTODY_NEW_PASSWORD, typed, or generated and printed once); they replace it with `custody password change`",
+    )
     add.add_argument("username")
     add.add_argument("--name", required=True, help="printed name, as shown beside each signature")
     add.add_argument("--role", required=True, help="nurse, physician, pharmacist, qp, courier, sponsor, auditor, admin")
@@ -117,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--reason", required=True)
     revoke.add_argument("--by", default="admin")
     revoke.set_defaults(handler=cli_commands.staff_revoke)
+    unlock = staff_sub.add_parser(
+        "unlock-signing", help="lift the lock set by repeated wrong signing passwords (recorded in the audit log)"
+    )
+    unlock.add_argument("username")
+    unlock.add_argument("--reason", required=True, help="why it is safe to sign again (recorded in the audit log)")
+    unlock.add_argument("--by", default="admin", help="the administrator who unlocks (password: CUSTODY_PASSWORD)")
+    unlock.add_argument("--json", action="store_true")
+    unlock.set_defaults(handler=cli_commands.staff_unlock_signing)
+    reenrol = staff_sub.add_parser(
+        "reenrol",
+        help="for a forgotten password: revoke the person's key, give them a new one under a one-time enrolment "
+        "secret (CUSTODY_NEW_PASSWORD, typed, or generated and printed once); lifts a signing lock, audited",
+    )
+    reenrol.add_argument("username")
+    reenrol.add_argument("--reason", required=True, help="why, and how the person was identified (audit log)")
+    reenrol.add_argument("--by", default="admin", help="another administrator, who signs (password: CUSTODY_PASSWORD)")
+    reenrol.add_argument("--json", action="store_true")
+    reenrol.set_defaults(handler=cli_commands.staff_reenrol)
+    cli_staff_training.add_commands(staff_sub)
 
     patient = sub.add_parser("patient", help="patient identities, sealed outside the event log")
     patient_sub = patient.add_subparsers(dest="patient_command", required=True, metavar="ACTION")
@@ -156,10 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
     cli_registries.add_commands(sub)
+    cli_password.add_commands(sub)
+    cli_catalogue.add_commands(sub)
     cli_trial.add_commands(sub)
     cli_serve.add_command(sub)
     cli_backup.add_commands(sub)
     cli_witness.add_commands(sub)
+    cli_documents.add_commands(sub)
     return parser
 
 

@@ -17,19 +17,23 @@ from uuid import UUID
 from api.cli_witness_verify import check_witnesses
 from api.passwords import read_password
 from api.render import aggregate_summary, event_line, jsonable
+from api.staff_event_types import staff_event_rows
 from domain.errors import InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
 from ledger.clock import instant_field
+from ledger.document_check import NOTE_MEANING, document_notes
 from ledger.identity_store import PatientIdentity
-from ledger.ledger_meta import NotInitialised
+from ledger.ledger_meta import LEDGER_USER, NotInitialised
 from ledger.merkle_log import checkpoint_if_due
 from ledger.migrate import apply_migrations
 from ledger.patients import PatientRegistry
+from ledger.reenrolment import reenrol
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff, revoke_key
 from ledger.signed_note import Checkpoint, NoteError, parse_checkpoint
+from ledger.signing_unlock import unlock_signing
 from ledger.trust_anchor import home_trust_anchor, read_trust_anchor
 from ledger.verifier import VerifyOptions, verify_store
 
@@ -82,6 +86,8 @@ def init(args: argparse.Namespace, settings: Settings) -> int:
         print(f"administrator 'admin' registered{hint}")
     else:
         print("administrator 'admin' already registered")
+    if report.catalogue:
+        print(report.catalogue)
     return 0
 
 
@@ -147,10 +153,22 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         )
         report = verify_store(ledger.store, options)
         check_witnesses(ledger, report, args)
+        notes = document_notes(ledger.store)  # sealed documents this host cannot open: reported, never failures
     if options.progress:
         print(file=sys.stderr)
     if args.json:
-        print(json.dumps({**report.to_json(), "trust_anchor": trusted is not None}))
+        noted = [finding.to_json() for finding in notes]
+        shredded = [note for note in noted if note["reason"] == "shredded_document"]
+        print(
+            json.dumps(
+                {
+                    **report.to_json(),
+                    "trust_anchor": trusted is not None,
+                    "notes": noted,
+                    "shredded_documents": shredded,
+                }
+            )
+        )
     else:
         if trusted is None:
             print(
@@ -161,6 +179,11 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"FAIL position {failure.position} aggregate {failure.aggregate_id} version {failure.version}: "
                 f"{failure.reason}: {failure.detail}"
+            )
+        for finding in notes:
+            print(
+                f"note position {finding.position} aggregate {finding.aggregate_id} version {finding.version}: "
+                f"{finding.state}: {finding.detail} ({NOTE_MEANING[finding.state]})"
             )
         verdict = "intact" if report.intact else f"{len(report.failures)} failure(s)"
         print(
@@ -239,7 +262,7 @@ def record(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def event_types(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody event-types`: what can be recorded, by whom, with which fields."""
+    """`custody event-types`: what can be recorded, by whom, with which fields; the staff record's events last."""
     rows: list[dict[str, Any]] = []
     for spec in sorted(EVENT_TYPES.values(), key=lambda s: (s.kind, s.name)):
         fields = [f.name for f in dataclasses.fields(spec.payload)]
@@ -254,6 +277,7 @@ def event_types(args: argparse.Namespace, settings: Settings) -> int:
                 "description": spec.description,
             }
         )
+    rows += staff_event_rows()
     if args.json:
         print(json.dumps(jsonable(rows)))
     else:
@@ -261,13 +285,17 @@ def event_types(args: argparse.Namespace, settings: Settings) -> int:
             derived = f" (recorded with {row['derived_from']})" if row["derived_from"] else ""
             print(f"{row['kind']:<9} {row['type']:<30} {', '.join(row['meanings'])}{derived}")
             print(f"          {row['description']}")
+            print(f"          signed by: {', '.join(row['roles'])}")
     return 0
 
 
 def staff_add(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody staff add`: the registrar signs; the new person's key is sealed by their password."""
+    """`custody staff add`: the registrar signs; the new person's key is sealed by a one-time enrolment secret,
+    which they must replace with `custody password change` before it signs anything (api/cli_password.py)."""
+    from api.cli_password import enrolment_secret
+
     registrar_password = read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
-    password = read_password(f"new password for {args.username}: ", env_var="CUSTODY_NEW_PASSWORD")
+    password, generated = enrolment_secret(args.username)
     with open_ledger(settings) as ledger:
         envelopes = register_staff(
             ledger,
@@ -277,8 +305,12 @@ def staff_add(args: argparse.Namespace, settings: Settings) -> int:
             password,
             registrar=args.by,
             registrar_password=registrar_password,
+            must_change_password=True,
         )
     print(f"registered {args.username} ({args.role}) with key {envelopes[-1].body['payload']['key_id']}")
+    if generated:
+        print(f"enrolment secret for {args.username} (shown once; hand it over in person): {password}")
+    print(f"{args.username} must choose a password before signing: custody password change --user {args.username}")
     return 0
 
 
@@ -288,6 +320,52 @@ def staff_revoke(args: argparse.Namespace, settings: Settings) -> int:
     with open_ledger(settings) as ledger:
         envelopes = revoke_key(ledger, args.username, args.reason, by=args.by, password=password)
     print(f"revoked key {envelopes[0].body['payload']['key_id']} of {args.username}")
+    return 0
+
+
+def staff_unlock_signing(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody staff unlock-signing`: an administrator lifts a signing lock, with a reason, in the audit log."""
+    by_ledger = args.by == LEDGER_USER  # the ledger's key opens with the master secret, not a password
+    password = None if by_ledger else read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
+    with open_ledger(settings) as ledger:
+        before = unlock_signing(
+            ledger, args.username, by=args.by, password=password, reason=args.reason, channel="cli", by_field="--by"
+        )
+    if args.json:
+        print(json.dumps({"unlocked": args.username, "by": args.by, "locked_at": before.locked_at,
+                          "consecutive_failures": before.failures}))  # fmt: skip
+    else:
+        print(f"signing of {args.username} unlocked by {args.by} (locked since {before.locked_at} after "
+              f"{before.failures} wrong passwords); recorded in the audit log")  # fmt: skip
+    return 0
+
+
+def staff_reenrol(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody staff reenrol`: for a forgotten password, a new key under a new one-time enrolment secret, the old
+    key revoked, in one transaction (ledger/reenrolment.py); the person then chooses a password of their own."""
+    from api.cli_password import enrolment_secret
+
+    by_ledger = args.by == LEDGER_USER  # the ledger's key opens with the master secret, not a password
+    password = None if by_ledger else read_password(f"password for {args.by}: ", env_var="CUSTODY_PASSWORD")
+    secret, generated = enrolment_secret(args.username)
+    with open_ledger(settings) as ledger:
+        done = reenrol(ledger, args.username, secret, by=args.by, password=password, reason=args.reason,
+                       channel="cli", by_field="--by")  # fmt: skip
+    lock = done.lifted_lock
+    if args.json:
+        lifted = None if lock is None else {"locked_at": lock.locked_at, "consecutive_failures": lock.failures}
+        shown = {"enrolment_secret": secret} if generated else {}
+        print(json.dumps({"username": done.username, "by": done.by, "new_key": done.key_id,
+                          "revoked_keys": list(done.revoked), "signing_lock_lifted": lifted,
+                          "signing_failures_reset": done.failures_reset, **shown}))  # fmt: skip
+        return 0
+    print(f"re-enrolled {done.username} by {done.by}: new key {done.key_id}; revoked {', '.join(done.revoked)}")
+    if lock is not None:
+        print(f"signing lock of {done.username} lifted (locked since {lock.locked_at} after {lock.failures} "
+              "wrong passwords); recorded in the audit log")  # fmt: skip
+    if generated:
+        print(f"enrolment secret for {done.username} (shown once; hand it over in person): {secret}")
+    print(f"{done.username} must choose a password before signing: custody password change --user {done.username}")
     return 0
 
 

@@ -19,6 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from api.cli_commands import open_ledger, resolve_id
+from api.render import correction_lines, qc_lines
+from domain.errors import InvalidInput
+from ledger.audit_log import read_audit
 from ledger.clock import instant_field
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -54,6 +57,12 @@ def add_commands(sub: Any) -> None:
     audit.add_argument("--since", help="only events recorded at or after this ISO 8601 instant (with offset)")
     audit.add_argument("--role", help="only events signed in this role")
     audit.add_argument("--site", help="only events at this site")
+    audit.add_argument(
+        "--security",
+        action="store_true",
+        help="the audit log of people instead: identity reveals and erasures, wrong signing passwords, "
+        "signing locks and unlocks (--user: as actor or subject; --since)",
+    )
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(handler=audit_command)
 
@@ -142,11 +151,14 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
         left = deadline["seconds_left"] / 60
         state = f"OVERDUE by {-left:.0f} min" if deadline["overdue"] else f"{left:.0f} min left"
         print(f"  deadline {deadline['kind']}: {deadline['deadline_at']} ({state})")
+    for line in [*qc_lines(status["qc"]), *correction_lines(status["corrections"])]:
+        print(line)
     return 0
 
 
 def timeline_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody timeline --patient`: every event of the patient's products and pathway, then overdue visits."""
+    """`custody timeline --patient`: every event of the patient's products and pathway (a corrected fact followed by
+    its correction chain), then overdue visits."""
     with projected_ledger(settings) as ledger:
         rows = queries.timeline(ledger.store, args.patient)
         overdue = followup_query.overdue_for_patient(ledger.store, args.patient, ledger.clock.now().date())
@@ -159,6 +171,9 @@ def timeline_command(args: argparse.Namespace, settings: Settings) -> int:
             f"  {row['occurred_at'][:19]}Z  {row['coi'] or 'pathway':<17}  {row['event_type']:<28} "
             f"{row['actor_name']} ({row['actor_role']}), {row['meaning']}"
         )
+        if row["corrections"] is not None:
+            for line in correction_lines([row["corrections"]], indent="      "):
+                print(line)
     for visit in overdue:
         print(
             f"  OVERDUE  {visit['coi']}  {visit['visit']} visit, due {visit['due_on']}, "
@@ -186,8 +201,10 @@ def inventory_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def audit_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody audit`: the filtered trail, then its near misses and deviations."""
+    """`custody audit`: the filtered trail, then its near misses and deviations (``--security``: the people log)."""
     since = None if args.since is None else _instant(args.since, "since")
+    if args.security:
+        return _security_log(args, settings, since)
     with projected_ledger(settings) as ledger:
         trail = queries.audit(ledger.store, user=args.user, since=since, role=args.role, site=args.site)
     if args.json:
@@ -202,6 +219,32 @@ def audit_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{title}: {len(trail[key])}")
         for row in trail[key]:
             print(f"  {row['occurred_at'][:19]}Z  {row['aggregate_id']}  {row['user_id']}: {row['detail']}")
+    print(f"corrected facts: {len(trail['corrections'])}")
+    for chain in trail["corrections"]:
+        print(f"  {chain['aggregate_id']}")
+        for line in correction_lines([chain], indent="    "):
+            print(line)
+    return 0
+
+
+def _security_log(args: argparse.Namespace, settings: Settings, since: datetime | None) -> int:
+    """`custody audit --security`: the audit-log rows, oldest first; pseudonyms only, never an identity."""
+    for option, value in (("--role", args.role), ("--site", args.site)):
+        if value is not None:
+            raise InvalidInput(
+                f"{option} filters signed events; the security log is filtered by --user and --since only",
+                field=option,
+                rule="option_not_applicable",
+            )
+    with open_ledger(settings) as ledger:
+        rows = [entry.to_dict() for entry in read_audit(ledger.store, person=args.user, since=since)]
+    if args.json:
+        _print_json({"security_log": rows})
+        return 0
+    print(f"security log: {len(rows)} row(s)")
+    for row in rows:
+        detail = "  ".join(f"{key}={value}" for key, value in row["detail"].items())
+        print(f"{row['recorded_at'][:19]}Z  {row['action']:<26} {row['actor']:<12} {row['subject']:<14} {detail}")
     return 0
 
 

@@ -3,7 +3,8 @@
 Log lines are JSON on standard error: uvicorn's own, and one ``custody.api`` line
 per change and per refusal (see api/rest/access_log.py). The store must have been
 initialised (`custody init`); the server refuses to start otherwise rather than
-answering 503 to everyone. A read-only database is served all the same: reads are
+answering 503 to everyone, and while CUSTODY_CATALOGUE_FILE is not the signed catalogue
+(ledger/catalogue_source.py). A read-only database is served all the same: reads are
 answered and writes refused (``storage_read_only``), and the start-up lines say so.
 """
 
@@ -49,6 +50,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
     with open_ledger(settings) as ledger:
         ledger.meta.ledger_id()
+        ledger.catalogues.ensure_file_applied()  # never serve a catalogue file nobody signed
         read_only = not accepts_writes(ledger.store)
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(message)s")
     base = f"http://{args.host}:{args.port}"

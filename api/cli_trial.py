@@ -1,5 +1,8 @@
 """`custody trial readiness PROTOCOL`: each site's checklist for a trial, what is met, missing or expiring.
 
+Under each prerequisite: its evidence and who signed it (name, role), the roles that may
+attest it, and for the named pair whether their specialty fits.
+
 Prerequisites are recorded with `custody record` (TrialSiteOpened, TrialPrerequisiteAttested,
 TrialStaffDesignated, TrialSiteActivated…) on the trial site's id this command prints.
 """
@@ -40,4 +43,22 @@ def readiness_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {site['site_code']}: {site['status']}, {ready} (trial site {site['trial_site_id']})")
         for check in site["prerequisites"]:
             print(f"    [{MARKS[check['state']]}] {check['prerequisite']}: {check['detail']}")
+            for line in _evidence_lines(check):
+                print(f"        {line}")
     return 0
+
+
+def _evidence_lines(check: dict[str, Any]) -> list[str]:
+    """Each attestation with who signed it (name, role), who may, and for the pair the specialty check."""
+    lines = []
+    for evidence in check["evidence"]:
+        signer = "from the site registry"
+        if "signed_by" in evidence:
+            signer = f"signed by {evidence['signed_by_name']} ({evidence['signed_by_role']})"
+        lines.append(f"{evidence['reference']} ({evidence['attested_by']}); {signer}")
+    if "may_attest" in check:
+        lines.append(f"attested by: {' or '.join(check['may_attest'])}")
+    if "specialty" in check:
+        held = "fits" if check["specialty"]["holds"] else "DOES NOT FIT"
+        lines.append(f"specialty {held}: {check['specialty']['detail']}")
+    return lines

@@ -12,7 +12,7 @@ from typing import Any
 from api.cli_commands import open_ledger, resolve_id, trust_option
 from api.cli_witness_verify import add_quorum_options, quorum_option
 from api.passwords import read_password
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, RuleViolation
 from ledger.bundle import export_bundle
 from ledger.bundle_parse import BundleError, parse_bundle_text
 from ledger.bundle_summary import bundle_summary
@@ -22,6 +22,7 @@ from ledger.merkle_log import InconsistentLog, checkpoint
 from ledger.settings import Settings
 from ledger.setup import rotate_key, rotate_ledger_key
 from ledger.witness import cosigners
+from projections.fhir_export import ProductNotFound, export_fhir
 
 
 def add_commands(sub: Any) -> None:
@@ -56,6 +57,15 @@ def add_commands(sub: Any) -> None:
     export = sub.add_parser("export", help="one product's history as a self-contained, offline-verifiable bundle")
     export.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI")
     export.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the JSON bundle")
+    export.add_argument(
+        "--format",
+        choices=("bundle", "fhir"),
+        default="bundle",
+        help="bundle: the signed, offline-verifiable bundle (default); fhir: a FHIR R5 Bundle (docs/fhir.md)",
+    )
+    export.add_argument(
+        "--with-documents", action="store_true", help="include the referenced documents' bytes (base64) in the bundle"
+    )
     export.set_defaults(handler=export_command)
 
     check = sub.add_parser(
@@ -109,14 +119,40 @@ def proof_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody export`: the bundle an inspector can verify on their own machine."""
+    """`custody export`: the bundle an inspector can verify on their own machine, or the FHIR R5 Bundle."""
+    if args.format == "fhir":
+        return export_fhir_command(args, settings)
     with open_ledger(settings) as ledger:
         try:
-            bundle = export_bundle(ledger, resolve_id(args.product, "product"))
+            bundle = export_bundle(ledger, resolve_id(args.product, "product"), with_documents=args.with_documents)
         except LookupError as error:
             raise NotFound(str(error), field="product") from None
     Path(args.output).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}: {len(bundle['events'])} events proven in a checkpoint of the whole log")
+    documents = bundle.get("documents", [])
+    included = sum(1 for document in documents if "content_base64" in document)
+    print(
+        f"wrote {args.output}: {len(bundle['events'])} events proven in a checkpoint of the whole log; "
+        f"{len(documents)} referenced document(s), {included} included"
+    )
+    return 0
+
+
+def export_fhir_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody export --format fhir`: the product's history as a FHIR R5 collection Bundle."""
+    with open_ledger(settings) as ledger:
+        try:
+            bundle = export_fhir(ledger, resolve_id(args.product, "product"))
+        except ProductNotFound as error:
+            raise NotFound(str(error), field="product") from None
+        except (LookupError, TypeError, ValueError, AttributeError):
+            raise RuleViolation(
+                "this product's stored history cannot be replayed into FHIR; run `custody verify` to locate the event",
+                field="product",
+                rule="history_not_replayable",
+            ) from None
+    Path(args.output).write_text(json.dumps(bundle, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    provenances = sum(1 for entry in bundle["entry"] if entry["resource"]["resourceType"] == "Provenance")
+    print(f"wrote {args.output}: FHIR R5 Bundle of {len(bundle['entry'])} resources, {provenances} signed steps")
     return 0
 
 

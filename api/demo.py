@@ -20,16 +20,18 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from api import demo_custody, demo_pathway, demo_trial_sites
+from api import demo_custody, demo_judged, demo_pathway, demo_trial_sites
 from api import demo_journeys as j
 from domain.identifiers import Coi, product_id_for
 from domain.staff import staff_id_for
+from domain.staff_qualification_rules import SIGNING_ROLES
 from ledger.identity_store import PatientIdentity
 from ledger.ledger_meta import LEDGER_USER
 from ledger.merkle_log import checkpoint
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import register_staff
+from ledger.staff_training import qualify_role_wide
 
 DEMO_FILE = "demo.json"
 USERS = {
@@ -42,6 +44,7 @@ USERS = {
     "sponsor": ("Sophie Lambert", "sponsor"),
     "auditor": ("Eve Blanc", "auditor"),
     **demo_pathway.USERS,
+    **demo_trial_sites.SIGNATORIES,
 }
 PATIENTS = {
     "PSN-SLE-0001": PatientIdentity("DUPONT", "Marie", "1988-04-12", "IPP-40021"),
@@ -92,9 +95,26 @@ def _register_users(ledger: CustodyLedger) -> dict[str, str]:
     for username, (name, role) in USERS.items():
         password = f"{username}-demo-pass"
         if ledger.load(staff_id_for(username)) is None:
-            register_staff(ledger, username, name, role, password, registrar=LEDGER_USER)
+            # Published with the demo, these passwords count as chosen: the demo's people sign at once.
+            register_staff(ledger, username, name, role, password, registrar=LEDGER_USER, must_change_password=False)
+            if role in SIGNING_ROLES:
+                _qualify(ledger, username)
         passwords[username] = password
     return passwords
+
+
+EXPIRING_SOON = {"courier": 45}
+"""Days left on a demo person's training, so `custody staff show courier` shows one to renew."""
+
+
+def _qualify(ledger: CustodyLedger, username: str) -> None:
+    """Every demo person who signs steps is trained for their role (domain/signer_qualification.py)."""
+    today = ledger.clock.now().date()
+    until = today + timedelta(days=EXPIRING_SOON.get(username, 365))
+    qualify_role_wide(
+        ledger, username, valid_from=today - timedelta(days=365), valid_until=until,
+        reference=f"TR-{username}-{today.year}", evidence="Unit training and competency record", by=LEDGER_USER,
+    )  # fmt: skip
 
 
 def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
@@ -111,14 +131,16 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
     demo_pathway.record_pathways(rec, now)
     year = now.year % 100
     facility = settings.facility
+    judged: list[str] = []  # refused within the journeys, at the moment each attempt would have counted
     products = [
-        _sle_car_t(rec, facility, year, now),
+        _sle_car_t(rec, facility, year, now, judged),
         *_ssc_msc(rec, facility, year, now),
-        _vasculitis_excursion(rec, facility, year, now),
+        _vasculitis_excursion(rec, facility, year, now, judged),
         _myopathy_out_of_spec(rec, facility, year, now),
     ]
     refusals = demo_custody.record_refusals(rec, now, stored=products[-2])
     refusals += demo_trial_sites.record_unready_site(rec, demo_pathway.TRIAL_PROTOCOL, now, "PSN-VAS-0003")
+    refusals += judged + demo_judged.record_judged_refusals(rec, now, out_of_spec=products[-1])
     admin_file = settings.home / "admin-password.txt"
     users = dict(passwords)
     if admin_file.exists():
@@ -127,23 +149,41 @@ def _record(ledger: CustodyLedger, settings: Settings) -> dict[str, Any]:
 
 
 def _released_car_t(
-    rec: j.Recorder, facility: str, year: int, start: Any, pseudonym: str, indication: str, din: str
+    rec: j.Recorder,
+    facility: str,
+    year: int,
+    start: Any,
+    pseudonym: str,
+    indication: str,
+    din: str,
+    judged: list[str] | None = None,
 ) -> tuple[uuid.UUID, Coi, Any]:
-    """Enrolment, apheresis, manufacturing, in-spec QC and QP release; returns product, COI, release time."""
+    """Enrolment, apheresis, manufacturing, in-spec QC and QP release; returns product, COI, release time.
+
+    With ``judged``, the refused attempts on the way (a mistyped volume, a release by the QC
+    recorder, a release held by a deviation) are shown there (api/demo_judged.py).
+    """
     coi = j.new_coi(facility, year)
     product = j.enrol_car_t(rec, coi, pseudonym, indication, start)
-    qc_at = j.collect_and_manufacture(rec, product, coi, din, start + timedelta(days=2))
+    collected = start + timedelta(days=2)
+    if judged is not None:
+        judged.append(demo_judged.volume_typed_wrong(rec, product, din, collected))
+    qc_at = j.collect_and_manufacture(rec, product, coi, din, collected)
     j.qc(rec, product, qc_at)
     released = qc_at + timedelta(days=1)
+    if judged is not None:
+        judged += demo_judged.release_held(rec, product, coi, qc_at)
     rec("qp", "ProductReleased", product, released, "released", certificate_id=f"CoR-{coi.sequence}")
     return product, coi, released
 
 
-def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID:
+def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any, judged: list[str]) -> uuid.UUID:
     pseudonym = "PSN-SLE-0001"
     product, coi, released = _released_car_t(
-        rec, facility, year, now - timedelta(days=60), pseudonym, "systemic_lupus_erythematosus", "G123498654321"
-    )
+        rec, facility, year, now - timedelta(days=60), pseudonym, "systemic_lupus_erythematosus", "G123498654321",
+        judged,
+    )  # fmt: skip
+    demo_judged.close_deviations(rec, product, released + timedelta(hours=6))
     j.ship_to_pharmacy(rec, [(product, coi)], released + timedelta(days=1))
     j.store(rec, product, released + timedelta(days=2), "A1")
     end = j.administer(
@@ -159,6 +199,24 @@ def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID
         visit="day 7", findings="CRS resolved; no ICANS; B-cell aplasia confirmed",
     )  # fmt: skip
     return product
+
+
+def _measured(name: str, value: float, unit: str, specification: str) -> dict[str, Any]:
+    return {"name": name, "result": f"{value:g} {unit}", "value": value, "unit": unit,
+            "specification": specification, "in_spec": True}  # fmt: skip
+
+
+def _read(name: str, result: str) -> dict[str, Any]:
+    return {"name": name, "result": result, "specification": result, "in_spec": True}
+
+
+MSC_BATCH_QC = [
+    _measured("viability", 91, "%", ">= 70 %"), _read("sterility", "no growth"),
+    _measured("endotoxin", 0.6, "EU/mL", "< 5 EU/mL"), _read("mycoplasma", "negative"),
+    _measured("CD73", 99.1, "%", ">= 95 %"), _measured("CD90", 98.7, "%", ">= 95 %"),
+    _measured("CD105", 97.4, "%", ">= 95 %"), _measured("CD45", 0.3, "%", "<= 2 %"),
+]  # fmt: skip
+"""The bank batch's whole MSC release panel (domain/release_panel.py), measured and within specification."""
 
 
 def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.UUID]:
@@ -182,10 +240,7 @@ def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.U
         batch,
         start + timedelta(days=5),
         "reviewed",
-        tests=[
-            {"name": "sterility", "result": "no growth", "specification": "no growth", "in_spec": True},
-            {"name": "viability", "result": "91 %", "specification": ">= 70 %", "in_spec": True},
-        ],
+        tests=MSC_BATCH_QC,
     )
     rec("qp", "BatchReleased", batch, start + timedelta(days=6), "released", certificate_id="CoR-MSC-2026-07")
     doses = []
@@ -207,6 +262,8 @@ def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.U
             collection_site=j.MANUFACTURER,
             batch_id=str(batch),
             dose_number=dose,
+            # The dose's Single European Code (domain/sec_code.py): the donor's DIN is its donation number.
+            sec=f"SEC FR000123 A999921123456 E0000123 {dose:03d} {(start + timedelta(days=365)):%Y%m%d}",
         )
         doses.append((product, coi))
     j.ship_to_pharmacy(rec, doses, start + timedelta(days=12))
@@ -217,11 +274,16 @@ def _ssc_msc(rec: j.Recorder, facility: str, year: int, now: Any) -> list[uuid.U
     return [product for product, _ in doses]
 
 
-def _vasculitis_excursion(rec: j.Recorder, facility: str, year: int, now: Any) -> uuid.UUID:
+def _vasculitis_excursion(rec: j.Recorder, facility: str, year: int, now: Any, judged: list[str]) -> uuid.UUID:
     product, coi, released = _released_car_t(
         rec, facility, year, now - timedelta(days=45), "PSN-VAS-0003", "vasculitis", "G123426000101"
     )
-    j.ship_to_pharmacy(rec, [(product, coi)], released + timedelta(days=1), temperature_ok=False)
+    units = [(product, coi)]
+    shipment = j.dispatch_to_pharmacy(rec, units, released + timedelta(days=1))
+    arrived = released + timedelta(days=1) + j.IN_TRANSIT
+    judged.append(demo_judged.warm_shipper_declared_ok(rec, shipment, units, arrived))
+    receipt = j.pharmacy_receipt(units, temperature_ok=False)
+    rec("pharmacist", "ShipmentReceived", shipment, arrived, "received", **receipt)
     decided = released + timedelta(days=3)
     rec(
         "physician", "ExceptionalReleaseRequested", product, decided, "requested",

@@ -21,7 +21,7 @@ SLE_DIN = "G123498654321"
 """The DIN of the SLE patient's apheresis (api/demo.py)."""
 
 
-def _refused(rec: j.Recorder, rule: str, user: str, event_type: str, target: UUID, when: datetime,
+def attempt_refused(rec: j.Recorder, rule: str, user: str, event_type: str, target: UUID, when: datetime,
              meaning: str, **payload: Any) -> str:  # fmt: skip
     """Record a step that must be refused with ``rule``, storing nothing; the refusal's words."""
     size = rec.ledger.store.size()
@@ -48,24 +48,24 @@ def record_refusals(rec: j.Recorder, now: datetime, stored: UUID) -> list[str]:
     facility = rec.ledger.settings.facility
     no_pathway, other_product, unknown_site = (j.new_coi(facility, now.year % 100) for _ in range(3))
     return [
-        _refused(
+        attempt_refused(
             rec, "pathway_required", "physician", "ProductEnrolled", product_id_for(no_pathway), now, "approved",
             **_enrolment(no_pathway.value, "PSN-TYPO-0001"),  # a typo in the pseudonym: no pathway, no product
         ),
-        _refused(
+        attempt_refused(
             rec, "enrolment_does_not_match_decision", "physician", "ProductEnrolled",
             product_id_for(other_product), now, "approved",
             **_enrolment(other_product.value, "PSN-SLE-0001", code="KYMRIAH"),  # the pair decided ACADEMIC-CD19
         ),
-        _refused(
+        attempt_refused(
             rec, "site_not_registered", "physician", "ProductEnrolled", product_id_for(unknown_site), now,
             "approved", **_enrolment(unknown_site.value, "PSN-SLE-0001", site="Clinique du Parc apheresis"),
         ),
-        _refused(
+        attempt_refused(
             rec, "din_already_used", "qp", "BatchRegistered", uuid.uuid4(), now - timedelta(hours=2), "recorded",
             lot="MSC-BANK-2026-08", donor_din=SLE_DIN, product_code="MSC-BANK", doses=4, site=j.MANUFACTURER,
         ),
-        _refused(
+        attempt_refused(
             rec, "ln2_position_occupied", "pharmacist", "StoredInLN2", stored, now - timedelta(hours=1),
             "performed", site=j.PHARMACY, tank=j.LN2_TANK, rack=j.LN2_RACK, box=j.LN2_BOX, position="C2",
             temperature_c=-180.0,

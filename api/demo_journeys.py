@@ -73,23 +73,17 @@ def enrol_car_t(
     return product
 
 
+def apheresis(din: str, start: datetime, *, volume_ml: float = 245) -> dict[str, Any]:
+    """What the nurse records of a four-hour leukapheresis started at ``start``: a bag of ``volume_ml`` mL."""
+    return {
+        "din": din, "site": APHERESIS_SITE, "volume_ml": volume_ml, "started_at": iso(start),
+        "ended_at": iso(start + timedelta(hours=4)), "preservation": "fresh", "tnc_count": 1.2e10, "cd3_count": 4.1e9,
+    }  # fmt: skip
+
+
 def collect_and_manufacture(rec: Recorder, product: UUID, coi: Coi, din: str, start: datetime) -> datetime:
     """Apheresis, cold shipment to the manufacturer, manufacturing and QC; returns the QC time."""
-    rec(
-        "nurse",
-        "ApheresisCollected",
-        product,
-        start + timedelta(hours=4),
-        "performed",
-        din=din,
-        site=APHERESIS_SITE,
-        volume_ml=245,
-        started_at=iso(start),
-        ended_at=iso(start + timedelta(hours=4)),
-        preservation="fresh",
-        tnc_count=1.2e10,
-        cd3_count=4.1e9,
-    )
+    rec("nurse", "ApheresisCollected", product, start + timedelta(hours=4), "performed", **apheresis(din, start))
     shipment = uuid.uuid4()
     rec(
         "courier",
@@ -116,8 +110,8 @@ def collect_and_manufacture(rec: Recorder, product: UUID, coi: Coi, din: str, st
         site=MANUFACTURER,
         received_units=[{"product_id": str(product), "scanned_coi": coi.value, "condition": "intact"}],
         seal_intact=True,
-        temperature_ok=True,
         data_logger_reviewed=True,
+        **COLD_BOX_IN_RANGE,
     )
     lot = f"LOT-{coi.sequence}"
     rec(
@@ -160,6 +154,18 @@ def qc(rec: Recorder, product: UUID, when: datetime, *, viability: int = 92) -> 
     rec("qc", "QcResultsRecorded", product, when, "reviewed", tests=tests)  # not the releasing QP: four eyes
 
 
+COLD_BOX_IN_RANGE = {"min_c": 3.4, "max_c": 6.9, "excursion_min": 0}
+"""What a 2–8 °C box's data logger reads after a journey that went well."""
+LN2_SHIPPER_IN_RANGE = {"min_c": -192.5, "max_c": -171.0, "excursion_min": 0}
+"""An LN2 dry shipper's logger, vapour phase all the way (below every catalogue storage limit)."""
+LN2_SHIPPER_WARMED = {"min_c": -190.0, "max_c": -96.0, "excursion_min": 45}
+"""An LN2 dry shipper that warmed to -96 °C for 45 minutes: the ledger records the excursion and holds the product."""
+
+
+IN_TRANSIT = timedelta(hours=20)
+"""How long an LN2 dry shipper takes from the manufacturer to the pharmacy in the demo."""
+
+
 def ship_to_pharmacy(
     rec: Recorder,
     products: list[tuple[UUID, Coi]],
@@ -169,6 +175,15 @@ def ship_to_pharmacy(
     origin: str = MANUFACTURER,
 ) -> None:
     """Cryopreserved shipment in an LN2 dry shipper, received and checked by the pharmacist."""
+    shipment = dispatch_to_pharmacy(rec, products, when, origin=origin)
+    receipt = pharmacy_receipt(products, temperature_ok=temperature_ok)
+    rec("pharmacist", "ShipmentReceived", shipment, when + IN_TRANSIT, "received", **receipt)
+
+
+def dispatch_to_pharmacy(
+    rec: Recorder, products: list[tuple[UUID, Coi]], when: datetime, *, origin: str = MANUFACTURER
+) -> UUID:
+    """The courier takes the products to the pharmacy in a sealed LN2 dry shipper; returns the shipment."""
     shipment = uuid.uuid4()
     rec(
         "courier",
@@ -186,21 +201,25 @@ def ship_to_pharmacy(
         temperature_class="ln2_dry_shipper",
         seal_ids=["SEAL-88001"],
     )
-    excursion: dict[str, Any] = {} if temperature_ok else {"max_c": -96.0, "excursion_min": 45}
-    rec(
-        "pharmacist",
-        "ShipmentReceived",
-        shipment,
-        when + timedelta(hours=20),
-        "received",
-        site=PHARMACY,
-        received_units=[{"product_id": str(p), "scanned_coi": c.value, "condition": "intact"} for p, c in products],
-        seal_intact=True,
-        temperature_ok=temperature_ok,
-        data_logger_reviewed=True,
-        certificate_of_release_checked=True,
-        **excursion,
-    )
+    return shipment
+
+
+def pharmacy_receipt(products: list[tuple[UUID, Coi]], *, temperature_ok: bool) -> dict[str, Any]:
+    """What the pharmacist records on receiving an LN2 dry shipper: the data logger's figures and the checks.
+
+    ``temperature_ok`` False sends a warmed shipper's figures (and declares the excursion,
+    which agrees with them).
+    """
+    figures = LN2_SHIPPER_IN_RANGE if temperature_ok else LN2_SHIPPER_WARMED
+    return {
+        "site": PHARMACY,
+        "received_units": [{"product_id": str(p), "scanned_coi": c.value, "condition": "intact"} for p, c in products],
+        "seal_intact": True,
+        "temperature_ok": temperature_ok,
+        "data_logger_reviewed": True,
+        "certificate_of_release_checked": True,
+        **figures,
+    }
 
 
 def store(rec: Recorder, product: UUID, when: datetime, position: str) -> None:

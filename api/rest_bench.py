@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +58,7 @@ from ledger.bench import scratch_settings
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise, register_staff
+from ledger.staff_training import qualify_role_wide
 from projections.status_query import status_now
 
 BENCH_PASSWORD = "bench-password"
@@ -362,6 +363,12 @@ def prepare(settings: Settings, products: int) -> list[UUID]:
         register_staff(ledger, PHYSICIAN, "Bench Physician", "physician", BENCH_PASSWORD, registrar="ledger")
         specialist = demo_pathway.DISEASE_SPECIALIST
         register_staff(ledger, specialist, "Bench Internist", "physician", BENCH_PASSWORD, registrar="ledger")
+        today = ledger.clock.now().date()
+        for username in (WRITER, PHYSICIAN, specialist):
+            qualify_role_wide(
+                ledger, username, valid_from=today - timedelta(days=1), valid_until=today + timedelta(days=365),
+                reference=f"TR-{username}", evidence="bench training record", by="ledger",
+            )  # fmt: skip
         rec = demo_journeys.Recorder(ledger, {PHYSICIAN: BENCH_PASSWORD, specialist: BENCH_PASSWORD})
         now = ledger.clock.now()
         enrolled = []

@@ -3,7 +3,9 @@
 Each site opened for the trial lists its status (opened, active, suspended, closed),
 whether it is ready that day, and every prerequisite with its state (met, missing,
 expiring) and evidence, from the same ``domain.trial_site_readiness`` the activation
-and the enrolment gate use. Who signed each attestation is in the evidence.
+and the enrolment gate use. Who signed each attestation (user, name, role) is in the
+evidence, the roles that may attest it beside it (domain/trial_site_attesters.py), and
+for the named pair the check of their specialties (domain/trial_site_pair.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 from domain.errors import NotFound
 from domain.trial import Trial, trial_id_for
+from domain.trial_prerequisite import Prerequisite
 from domain.trial_site import TrialSite
+from domain.trial_site_attesters import ATTESTERS
 from domain.trial_site_readiness import EXPIRY_NOTICE_DAYS, readiness
 from ledger.service import CustodyLedger
 from projections.registers import every
@@ -44,7 +48,7 @@ def site_readiness(ledger: CustodyLedger, trial: Trial, day: date) -> dict[str, 
                 "product_kind": site.product_kind,
                 "activities": site.activities,
                 "team": site.team,
-                "prerequisites": [check.to_dict() for check in checks],
+                "prerequisites": [_with_attesters(check.to_dict()) for check in checks],
             }
         )
     return {
@@ -54,3 +58,12 @@ def site_readiness(ledger: CustodyLedger, trial: Trial, day: date) -> dict[str, 
         "expiry_notice_days": EXPIRY_NOTICE_DAYS,
         "sites": entries,
     }
+
+
+def _with_attesters(check: dict[str, Any]) -> dict[str, Any]:
+    """The roles that may attest the prerequisite, so a missing one says whom to ask (none for the accreditation,
+    read from the site registry)."""
+    name = check["prerequisite"]
+    if name not in {p.value for p in Prerequisite}:
+        return check
+    return {**check, "may_attest": sorted(role.value for role in ATTESTERS[Prerequisite(name)].roles)}

@@ -11,12 +11,14 @@ from typing import Annotated
 from uuid import UUID
 
 from domain.aggregate import Aggregate
+from domain.document_ref import CertificateOfAnalysis, ReleaseCertificate
 from domain.errors import InvalidInput, OutOfOrder
 from domain.events import EventRecord
 from domain.events import Meaning as M
 from domain.events import Role as R
 from domain.payloads import NON_EMPTY, Bounds, DinText, FreeText, IdText
 from domain.product_events import QcTest
+from domain.release_panel import test_key
 from domain.spec import EventSpec
 
 KIND = "batch"
@@ -38,6 +40,8 @@ class BatchQcRecorded:
     """The batch's quality-control results."""
 
     tests: Annotated[list[QcTest], NON_EMPTY]
+    document: CertificateOfAnalysis | None = None
+    """The certificate of analysis, stored by hash (domain/document_ref.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class BatchReleased:
     """The Qualified Person certified the batch."""
 
     certificate_id: str
+    document: ReleaseCertificate | None = None
+    """The signed release certificate, stored by hash."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,8 @@ BATCH_QC_RECORDED = EventSpec(
     BatchQcRecorded,
     (M.REVIEWED, M.RECORDED, M.APPROVED),
     _QP,
-    "Records the batch's quality-control results.",
+    "Records the batch's quality-control results, judged against the product's release panel: a measured value "
+    "the panel's criterion contradicts refuses the declared verdict.",
 )
 BATCH_RELEASED = EventSpec(
     "BatchReleased",
@@ -87,7 +94,8 @@ BATCH_RELEASED = EventSpec(
     BatchReleased,
     (M.RELEASED,),
     _QP,
-    "The Qualified Person releases a batch whose QC is within specification; its doses may then be allocated.",
+    "The Qualified Person releases a batch whose QC is within specification on the whole release panel; its doses "
+    "may then be allocated.",
 )
 DOSE_ALLOCATED = EventSpec(
     "DoseAllocated",
@@ -123,6 +131,7 @@ class BankBatch(Aggregate):
         self.doses = 0
         self.site = ""
         self.qc_in_spec: bool | None = None
+        self.qc_results: dict[str, bool] = {}
         self.released = False
         self.recalled = False
         self.allocated: dict[int, UUID] = {}
@@ -140,8 +149,10 @@ class BankBatch(Aggregate):
         self.doses, self.site = p["doses"], p["site"]
 
     def when_BatchQcRecorded(self, record: EventRecord) -> None:
-        """Any test out of specification blocks the release."""
-        self.qc_in_spec = all(test["in_spec"] for test in record.payload["tests"])
+        """Results accumulate by test, a retest replacing its earlier result; any test out of spec blocks release."""
+        for test in record.payload["tests"]:
+            self.qc_results[test_key(test["name"])] = bool(test["in_spec"])
+        self.qc_in_spec = all(self.qc_results.values())
 
     def when_BatchReleased(self, record: EventRecord) -> None:
         """Doses may now be allocated."""

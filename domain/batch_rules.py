@@ -10,6 +10,7 @@ from domain.errors import InvalidInput, OutOfOrder
 from domain.events import NewEvent
 from domain.product_exception_events import RecallNotified
 from domain.product_specs import RECALL_NOTIFIED
+from domain.release_panel import QcCriterion, check_whole_panel, judge_results
 from domain.spec import Command, Decider
 
 
@@ -31,16 +32,22 @@ def register_batch(cmd: Command) -> list[NewEvent]:
     return [cmd.record(), assign_din(cmd, payload.donor_din, DinUse.BANK_BATCH, cmd.aggregate_id, "payload.donor_din")]
 
 
+def _panel(cmd: Command, batch: BankBatch) -> tuple[QcCriterion, ...]:
+    """The batch's release panel: its product's in the catalogue in force (by default the MSC panel)."""
+    return cmd.catalogue.get(batch.product_code).release_panel
+
+
 def record_batch_qc(cmd: Command) -> list[NewEvent]:
-    """QC results belong before release; a released batch is changed only by a recall."""
+    """QC results belong before release and are judged as a product's are: measured value against the panel."""
     batch = _batch(cmd)
     if batch.released:
         raise OutOfOrder(f"batch {batch.lot} is already released", rule="already_released")
+    judge_results(_panel(cmd, batch), cmd.payload.tests)
     return [cmd.record()]
 
 
 def release_batch(cmd: Command) -> list[NewEvent]:
-    """Only a batch with in-specification QC, not recalled, may be released, once."""
+    """Only a batch with in-specification QC on its whole panel, not recalled, may be released, once."""
     batch = _batch(cmd)
     payload: BatchReleased = cmd.payload
     if batch.recalled:
@@ -53,6 +60,7 @@ def release_batch(cmd: Command) -> list[NewEvent]:
             f"cannot release batch {batch.lot} (certificate {payload.certificate_id}): it has {found}",
             rule="release_requires_in_spec_qc",
         )
+    check_whole_panel(_panel(cmd, batch), batch.qc_results, batch.product_code, "BatchQcRecorded")
     return [cmd.record()]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
+from domain import plausibility as plausible
 from domain.errors import InvalidInput
 from domain.release_panel import DEFAULT_PANELS, QcCriterion, extend_panel
 
@@ -112,6 +113,16 @@ def _thaw_origin(value: object, path: str) -> str:
     return str(value)
 
 
+def _temperature_range(value: object, path: str) -> tuple[float, float]:
+    """A shipper's acceptable range [low, high] in °C, low not above high."""
+    if not isinstance(value, list | tuple) or len(value) != 2 or not all(_is_number(v) for v in value):
+        raise _refuse(path, f"must be [low, high] in °C, {_got(value)}", "catalogue_wrong_type")
+    low, high = (cast(float, _temperature(v, path)) for v in value)
+    if low > high:
+        raise _refuse(path, f"must have low <= high, {_got(value)}", "catalogue_out_of_range")
+    return (low, high)
+
+
 def _count(value: object, path: str) -> int:
     if not _is_int(value):
         raise _refuse(path, f"must be a whole number, {_got(value)}", "catalogue_wrong_type")
@@ -131,6 +142,10 @@ _SETTINGS: dict[str, Callable[[object, str], object]] = {
     "collection_max_age_days": _count,
     "bags_max": _count,
     "thaw_window_from": _thaw_origin,
+    **{quantity.setting: plausible.plausible_range for quantity in plausible.QUANTITIES},  # [low, high]
+    "fresh_2_8c_range_c": _temperature_range,
+    "room_temperature_range_c": _temperature_range,
+    "ln2_dry_shipper_max_c": _temperature,
 }
 
 
@@ -150,6 +165,19 @@ class CatalogueEntry:
     bags_max: int = 3
     retention_years: int = 30  # ATMP traceability records: 30 years (Directive 2009/120/EC); bounds identity erasure
     thaw_window_from: str = "completion"
+    # What a shipper's data logger may read on the way, per temperature class (domain/shipment.py): a cold box
+    # 2–8 °C and room temperature 15–25 °C (the fresh windows above are validated in those ranges); an LN2 dry
+    # shipper at or below ln2_dry_shipper_max_c, by default the storage limit, since each label (SmPC 6.4)
+    # sets one limit for storage and transport alike.
+    fresh_2_8c_range_c: tuple[float, float] = (2.0, 8.0)
+    room_temperature_range_c: tuple[float, float] = (15.0, 25.0)
+    ln2_dry_shipper_max_c: float | None = None  # None: the product's storage_max_c
+    # Physically plausible ranges, not specifications: each default's why is in domain/plausibility.py.
+    apheresis_volume_ml: tuple[float, float] = plausible.APHERESIS_VOLUME.default
+    apheresis_tnc_cells: tuple[float, float] = plausible.APHERESIS_TNC.default
+    apheresis_cd3_cells: tuple[float, float] = plausible.APHERESIS_CD3.default
+    infused_volume_ml: tuple[float, float] = plausible.INFUSED_VOLUME.default
+    infused_viable_cells: tuple[float, float] = plausible.INFUSED_VIABLE_CELLS.default
     release_panel: tuple[QcCriterion, ...] = ()  # empty: the kind's default panel (domain.release_panel)
 
     @property

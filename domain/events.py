@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
+    from domain.aggregate import Aggregate
     from domain.bedside_identity import IdentityVerifier
     from domain.catalogue import Catalogue
+    from domain.document_rules import DocumentLookup
     from domain.pathway_policy import PathwayPolicy
 
 
@@ -86,6 +88,9 @@ class NewEvent:
 
     ``occurred_at`` is when it physically happened; the ledger adds
     ``recorded_at`` from its clock, the version, the chain link and the signature.
+    ``by_ledger`` marks a fact the ledger itself established from the figures it was
+    given (a temperature excursion it judged): the ledger signs it with its own key, as
+    the ``system`` actor, rather than the person whose step revealed it.
     """
 
     aggregate_id: UUID
@@ -94,6 +99,7 @@ class NewEvent:
     occurred_at: datetime
     meaning: Meaning
     aggregate_kind: str = "product"
+    by_ledger: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,11 @@ class Context:
     (None: no identity can be checked, and the bedside check is refused).
     ``bedside_check_valid_minutes`` is how long the two bedside checks vouch for the
     patient in the bed (the domain's default when None).
+    ``signer`` is the signer's staff record as the ledger already loaded it, so checking
+    their qualifications costs no second read (None: the domain loads it itself).
+    ``documents`` is the ledger's document store lookup (SHA-256 → what it holds; None: no
+    store, and any document reference is refused); ``documents_required`` names the
+    ``Type.field`` document fields the site requires (domain/document_rules.py).
     """
 
     actor: Actor
@@ -119,3 +130,6 @@ class Context:
     pathway: PathwayPolicy | None = None
     identity: IdentityVerifier | None = None
     bedside_check_valid_minutes: int | None = None
+    signer: Aggregate | None = None
+    documents: DocumentLookup | None = None
+    documents_required: frozenset[str] = frozenset()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated
 
-from domain.errors import InvalidInput, OutOfOrder
+from domain.errors import InvalidInput, OutOfOrder, TimeRuleViolation
 from domain.events import Meaning as M
 from domain.events import Role as R
 from domain.pathway_policy import PathwayPolicy
@@ -111,6 +111,27 @@ def check_visit(schedule: dict[str, str], done: set[str], visit: str) -> None:
         )
     if name in done:
         raise OutOfOrder(f"the {name} visit is already recorded", rule="visit_already_recorded")
+
+
+def check_window_open(due: dict[str, str], latest: dict[str, str], visit: str, day: date) -> None:
+    """A scheduled visit is recorded from the day it falls due: before, it cannot have been that visit.
+
+    The schedule's window for a visit runs from its due day to its last day on time
+    (``latest_on``, the due day plus the pathway's grace days); the follow-up read model
+    shows a visit as upcoming until the due day, so a "month 3" visit on day 40 is a
+    mislabelled visit, or an unscheduled one. A late visit is still recorded: being late
+    is what the worklist reports, not a reason to lose the visit.
+    """
+    name = visit_name(visit)
+    opens = due.get(name)
+    if opens is None or day >= date.fromisoformat(opens):
+        return
+    raise TimeRuleViolation(
+        f"the {name} visit's window opens on {opens} (on time until {latest.get(name, opens)}); occurred_at "
+        f"{day.isoformat()} is before it: record it from {opens}, or record this visit as {UNSCHEDULED!r}",
+        field="occurred_at",
+        rule="follow_up_window_not_open",
+    )
 
 
 def check_grade(category: AdverseEventCategory, grade: int) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
+from domain.document_ref import ConsentForm
 from domain.payloads import NON_EMPTY, Bounds, DateText, FreeText, Length, Timestamp
 from domain.product_events import Indication, ProductKind
 
@@ -114,6 +115,8 @@ class ConsentSigned:
     form_version: str
     signed_on: DateText
     document_ref: str
+    document: ConsentForm | None = None
+    """The signed form, stored by hash and sealed with the patient's data key (erased with their identity)."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A payload class declares its fields with plain types (str, int, float, bool, a S
 a nested dataclass, ``list[...]``, ``dict[str, Any]``, ``X | None = None`` for optional
 fields) and, where a plain type says too little, ``Annotated`` markers: ``Bounds`` for
 numbers, ``Length`` for lists, and a ``Format`` for text that is really a time, a date, a COI,
-a DIN or an aggregate id. ``parse_payload`` refuses the first bad field with an
+a DIN, a Single European Code or an aggregate id. ``parse_payload`` refuses the first bad field with an
 ``InvalidInput`` naming it (``payload.tests[1].in_spec``) and a stable rule code;
 identifiers and times are stored normalised so equal facts have equal payloads.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from uuid import UUID
 
 from domain.errors import InvalidInput
 from domain.identifiers import parse_coi, parse_din
+from domain.sec_code import parse_sec
 from domain.text import checked_text
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")  # a document's digest (domain/document_ref.py)
 MAX_NESTING = 8  # levels inside a free-form field (QC values, a correction's fields): records, not documents
 
 P = TypeVar("P")
@@ -37,6 +40,8 @@ class Format(StrEnum):
     DATE = "date"
     COI = "coi"
     DIN = "din"
+    SEC = "sec"
+    SHA256 = "sha256"
     UUID = "uuid"
     FREE_TEXT = "free_text"
 
@@ -72,6 +77,8 @@ Timestamp = Annotated[str, Format.TIMESTAMP]
 DateText = Annotated[str, Format.DATE]
 CoiText = Annotated[str, Format.COI]
 DinText = Annotated[str, Format.DIN]
+SecText = Annotated[str, Format.SEC]
+Sha256Text = Annotated[str, Format.SHA256]
 IdText = Annotated[str, Format.UUID]
 FreeText = Annotated[str, Format.FREE_TEXT]
 PositiveNumber = Annotated[float, Bounds(above=0)]
@@ -241,6 +248,14 @@ def _convert_text(value: object, path: str, markers: list[Any]) -> str:
         return parse_coi(text, field=path).value
     if Format.DIN in markers:
         return parse_din(text, field=path).value
+    if Format.SEC in markers:
+        return parse_sec(text, field=path).value
+    if Format.SHA256 in markers:
+        if not _SHA256_HEX.fullmatch(text.lower()):
+            raise InvalidInput(
+                f"{path} {text!r} is not a SHA-256 (64 hexadecimal digits)", field=path, rule="invalid_sha256"
+            )
+        return text.lower()
     if Format.UUID in markers:
         try:
             return str(UUID(text))

@@ -103,6 +103,7 @@ class TherapyProduct(Aggregate):
         self.exceptional_release_requested = False
         self.open_deviations: dict[int, str] = {}
         self.deviation_severity: dict[int, str] = {}
+        self.deviation_allowances: dict[int, dict[str, str]] = {}
         self.collections: list[Collection] = []
         self.lot: str | None = None
         self.bags: tuple[str, ...] = ()
@@ -124,6 +125,7 @@ class TherapyProduct(Aggregate):
         self.lymphodepletion_override = False
         self.pathway_managed_elsewhere: str | None = None
         self.follow_up_schedule: dict[str, str] = {}
+        self.follow_up_due: dict[str, str] = {}
         self.follow_up_done: set[str] = set()
         self.custodian_site_kind = "hospital"
         self.qc_versions: set[int] = set()
@@ -294,8 +296,9 @@ class TherapyProduct(Aggregate):
         self.lymphodepletion_override = True
 
     def when_FollowUpScheduled(self, record: EventRecord) -> None:
-        """The visits the infusion calls for, by name, with the last day each is on time."""
+        """The visits the infusion calls for, by name, with the day each falls due and the last day it is on time."""
         self.follow_up_schedule = {v["visit"]: v["latest_on"] for v in record.payload["visits"]}
+        self.follow_up_due = {v["visit"]: v["due_on"] for v in record.payload["visits"]}
 
     def when_FollowUpRecorded(self, record: EventRecord) -> None:
         """A scheduled visit is done (names compare as ``visit_name`` reads them: "D+7" is "day 7")."""
@@ -313,6 +316,13 @@ class TherapyProduct(Aggregate):
     def when_DeviationClosed(self, record: EventRecord) -> None:
         """The deviation is no longer open."""
         self.open_deviations.pop(record.payload["deviation_version"], None)
+
+    def when_DeviationImpactAssessed(self, record: EventRecord) -> None:
+        """The assessed steps may go ahead while the deviation stays open, for the severity it had when assessed."""
+        version = int(record.payload["deviation_version"])
+        allowed = self.deviation_allowances.setdefault(version, {})
+        for step in record.payload["steps"]:
+            allowed[str(step)] = self.deviation_severity.get(version, "minor")
 
     def when_TemperatureExcursionRecorded(self, record: EventRecord) -> None:
         """An excursion holds the product until assessed."""
@@ -365,6 +375,15 @@ class TherapyProduct(Aggregate):
         self.corrected[root] = {**self.corrected.get(root, {}), **record.payload["corrections"]}
         if root in self.qc_versions and "tests" in record.payload["corrections"]:
             self._correct_qc(record)
+        if root in self.deviation_severity:
+            self._correct_deviation(root)
+
+    def _correct_deviation(self, version: int) -> None:
+        """A reclassified deviation blocks (or not) by its corrected severity; an open one shows its new words."""
+        effective = self.effective_payload(version)
+        self.deviation_severity[version] = str(effective.get("severity") or "minor")
+        if version in self.open_deviations:
+            self.open_deviations[version] = effective["description"]
 
     def _correct_qc(self, record: EventRecord) -> None:
         """Corrected QC results replace those tests' results; out of specification stops or holds the product."""

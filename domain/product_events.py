@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from domain.payloads import NON_EMPTY, Bounds, CoiText, DinText, FreeText, IdText, PositiveNumber, Timestamp
+from domain.document_ref import CertificateOfAnalysis, ReleaseCertificate, RiskAssessment
+from domain.payloads import NON_EMPTY, Bounds, CoiText, DinText, FreeText, IdText, PositiveNumber, SecText, Timestamp
 
 
 class ProductKind(StrEnum):
@@ -101,6 +102,8 @@ class ProductEnrolled:
     eu_ct_number: str | None = None
     batch_id: IdText | None = None
     dose_number: Annotated[int, Bounds(low=1)] | None = None
+    sec: SecText | None = None
+    """An MSC dose's Single European Code (domain/sec_code.py), when its tissue establishment allocated one."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,10 @@ class ProductReceived:
     temperature_ok: bool
     condition: Condition
     certificate_of_release_checked: bool | None = None
+    min_c: float | None = None
+    max_c: float | None = None
+    excursion_min: int | None = None
+    """The data logger's figures the ledger judged ``temperature_ok`` from (absent on receipts recorded before)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,8 @@ class QcResultsRecorded:
     """The lot's QC results (sterility, endotoxin, mycoplasma, viability, identity…)."""
 
     tests: Annotated[list[QcTest], NON_EMPTY]
+    document: CertificateOfAnalysis | None = None
+    """The certificate of analysis the results come from, stored by hash (domain/document_ref.py)."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,8 @@ class ProductReleased:
     """The Qualified Person certified the lot."""
 
     certificate_id: str
+    document: ReleaseCertificate | None = None
+    """The signed release for infusion certificate, stored by hash."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,8 @@ class ExceptionalReleaseRequested:
 
     reason: FreeText
     risk_assessment_ref: str
+    document: RiskAssessment | None = None
+    """The risk assessment ``risk_assessment_ref`` names, stored by hash."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,8 @@ class ExceptionalReleaseApproved:
     notified: Annotated[list[NotifiedParty], NON_EMPTY]
     accepted_failed_tests: list[str] | None = None
     """The out-of-specification tests the QP saw and accepts: exactly the failed tests of the latest QC."""
+    document: ReleaseCertificate | None = None
+    """The exceptional release certificate, stored by hash."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +237,8 @@ class StoredInLN2:
     box: str
     position: str
     temperature_c: float
+    temperature_ok: bool | None = None
+    """The storer's verdict on ``temperature_c``, if given: it must agree with the ledger's (the storage limit)."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +300,8 @@ class Infused:
     bag_ids: Annotated[list[str], NON_EMPTY]
     observations: FreeText | None = None
     site: str | None = None
+    viable_cells: PositiveNumber | None = None
+    """The dose given, in total viable cells (CAR-positive for CAR-T), as the certificate of release states it."""
 
 
 @dataclass(frozen=True)

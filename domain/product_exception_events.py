@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+from domain.document_ref import OtherDocument
 from domain.payloads import NON_EMPTY, Bounds, FreeText, IdText
 
 
@@ -49,6 +50,25 @@ class DeviationClosed:
 
     deviation_version: Annotated[int, Bounds(low=1)]
     resolution: FreeText
+
+
+class AssessedStep(StrEnum):
+    """A step an open major or critical deviation blocks, and that an impact assessment may allow."""
+
+    RELEASE = "release"
+    DISPENSE = "dispense"
+    THAW = "thaw"
+    INFUSION = "infusion"
+
+
+@dataclass(frozen=True)
+class DeviationImpactAssessed:
+    """A documented assessment found that an open deviation need not stop the named steps; it stays open."""
+
+    deviation_version: Annotated[int, Bounds(low=1)]
+    steps: Annotated[list[AssessedStep], NON_EMPTY]
+    assessment: FreeText
+    assessment_ref: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +161,8 @@ class AnnotationAdded:
     """A free-text note on the product's record."""
 
     text: FreeText
+    document: OtherDocument | None = None
+    """A file the note is about (a photograph of a label…), stored by hash as kind ``other``."""
 
 
 @dataclass(frozen=True)

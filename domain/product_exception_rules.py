@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from domain import product_exception_events as ex
+from domain.deviation_assessment import assess_deviation_impact
 from domain.duty_segregation import check_second_person
 from domain.errors import InvalidInput, OutOfOrder, ResolverIsReporter, RuleViolation
 from domain.events import NewEvent, Role
+from domain.excursion_rules import record_excursion
 from domain.follow_up import FOLLOW_UP_SPECS
 from domain.payloads import parse_payload, payload_to_json
 from domain.product import ProductState as S
@@ -226,7 +228,8 @@ def check_corrector(cmd: Command, spec: EventSpec) -> None:
 DECIDERS: Mapping[str, Decider] = {
     "DeviationRecorded": for_product(record_fact),
     "DeviationClosed": for_product(close_deviation),
-    "TemperatureExcursionRecorded": for_product(record_fact),
+    "DeviationImpactAssessed": for_product(assess_deviation_impact),
+    "TemperatureExcursionRecorded": for_product(record_excursion),
     "ProductQuarantined": for_product(quarantine),
     "QuarantineLifted": for_product(lift_quarantine),
     "IdentityMismatchRecorded": for_product(record_fact),

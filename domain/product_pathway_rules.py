@@ -16,7 +16,7 @@ from datetime import datetime
 from domain import product_events as ev
 from domain.errors import OutOfOrder, RuleViolation
 from domain.events import NewEvent
-from domain.follow_up import FOLLOW_UP_SCHEDULED, check_grade, check_visit, schedule_for
+from domain.follow_up import FOLLOW_UP_SCHEDULED, check_grade, check_visit, check_window_open, schedule_for
 from domain.pathway import PatientPathway
 from domain.pathway_exemption import PATHWAY_MANAGED_ELSEWHERE_APPLIED, PathwayManagedElsewhereApplied
 from domain.pathway_gates import (
@@ -121,10 +121,11 @@ def override_lymphodepletion(product: TherapyProduct, cmd: Command) -> list[NewE
 
 
 def record_follow_up(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
-    """A follow-up visit of an infused product is one its schedule lists, recorded once."""
+    """A follow-up visit of an infused product is one its schedule lists, recorded once, not before it falls due."""
     payload: ev.FollowUpRecorded = cmd.payload
     _check_infused(product, cmd)
     check_visit(product.follow_up_schedule, product.follow_up_done, payload.visit)
+    check_window_open(product.follow_up_due, product.follow_up_schedule, payload.visit, cmd.occurred_at.date())
     return [cmd.record()]
 
 

@@ -20,6 +20,7 @@ from domain.errors import OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.events import NewEvent
 from domain.ln2_position import free, occupy
 from domain.payloads import parse_time
+from domain.plausibility import INFUSED_VIABLE_CELLS, INFUSED_VOLUME, check_plausible
 from domain.product import Location, TherapyProduct
 from domain.product import ProductState as S
 from domain.product_bags import check_infused_bags, check_thawed_bag
@@ -27,6 +28,7 @@ from domain.product_checks import check_identity, check_interval, check_not_on_h
 from domain.product_pathway_rules import check_infusion_gates, follow_up_schedule
 from domain.product_transport import check_at_product_site
 from domain.spec import Command, Decider
+from domain.temperature_verdict import check_declared_verdict, storage_range
 
 
 def store(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
@@ -38,11 +40,19 @@ def store(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     payload: ev.StoredInLN2 = cmd.payload
     check_state(product, (S.RECEIVED_AT_PHARMACY, S.STORED), "StoredInLN2")
     check_at_product_site(product, payload.site, "StoredInLN2", "payload.site")
-    limit = cmd.catalogue.get(product.product_code).storage_max_c
-    if limit is not None and payload.temperature_c > limit:
+    acceptable = storage_range(cmd.catalogue.get(product.product_code))
+    within = acceptable.admits(payload.temperature_c)
+    check_declared_verdict(
+        payload.temperature_ok,
+        within,
+        f"tank {payload.tank} read {payload.temperature_c:g} °C",
+        f"{acceptable.describe()} for {product.product_code} in storage",
+        "payload.temperature_ok",
+    )
+    if not within:
         raise RuleViolation(
             f"payload.temperature_c {payload.temperature_c:g} °C is above {product.product_code}'s storage "
-            f"limit of {limit:g} °C; do not store it as is: record a TemperatureExcursionRecorded instead",
+            f"limit of {acceptable.high_c:g} °C; do not store it as is: record a TemperatureExcursionRecorded instead",
             field="payload.temperature_c",
             rule="storage_temperature_above_limit",
         )
@@ -152,6 +162,9 @@ def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     started, ended = parse_time(payload.started_at), parse_time(payload.ended_at)
     check_interval(started, ended, cmd.occurred_at, "payload.started_at", "payload.ended_at")
     check_infused_bags(product, payload.bag_ids)
+    entry = cmd.catalogue.get(product.product_code)
+    check_plausible(payload.volume_ml, "payload.volume_ml", INFUSED_VOLUME, entry)
+    check_plausible(payload.viable_cells, "payload.viable_cells", INFUSED_VIABLE_CELLS, entry)
     _check_thaw_window(product, cmd, started)
     check_checks_cover_infusion(cmd, product, started)
     site = payload.site or (product.location.site if product.location else "")

@@ -15,6 +15,7 @@ from domain.errors import InvalidInput, NotFound, OutOfOrder, RuleViolation, Tim
 from domain.events import NewEvent, Role
 from domain.identifiers import parse_coi, product_id_for
 from domain.payloads import parse_time
+from domain.plausibility import APHERESIS_CD3, APHERESIS_TNC, APHERESIS_VOLUME, check_plausible, check_subset_count
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import check_interval, check_not_on_hold, check_state, for_product
@@ -22,7 +23,7 @@ from domain.product_exception_events import DutyRule
 from domain.product_exception_rules import check_accepted_tests, check_notified_parties
 from domain.product_pathway_rules import check_collection_gates, check_enrolment_gates
 from domain.product_transport import check_at_product_site
-from domain.release_panel import judge_results, missing_tests
+from domain.release_panel import check_whole_panel, judge_results
 from domain.spec import Command, Decider
 
 
@@ -45,7 +46,7 @@ def enrol(cmd: Command) -> list[NewEvent]:
             rule="product_kind_mismatch",
         )
     if payload.product_kind == ev.ProductKind.CAR_T:
-        for name in ("batch_id", "dose_number"):
+        for name in ("batch_id", "dose_number", "sec"):
             if getattr(payload, name) is not None:
                 raise InvalidInput(
                     f"payload.{name} is for MSC bank doses; an autologous CAR-T product has no bank batch",
@@ -79,6 +80,11 @@ def collect_apheresis(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     check_state(product, (S.ENROLLED, S.COLLECTED, S.MANUFACTURING_FAILED), "ApheresisCollected")
     if any(collection.din == payload.din for collection in product.collections):
         raise OutOfOrder(f"DIN {payload.din} is already recorded for this product", rule="din_already_recorded")
+    entry = cmd.catalogue.get(product.product_code)
+    check_plausible(payload.volume_ml, "payload.volume_ml", APHERESIS_VOLUME, entry)
+    check_plausible(payload.tnc_count, "payload.tnc_count", APHERESIS_TNC, entry)
+    check_plausible(payload.cd3_count, "payload.cd3_count", APHERESIS_CD3, entry)
+    check_subset_count(payload.cd3_count, "payload.cd3_count", payload.tnc_count, "payload.tnc_count")
     started = parse_time(payload.started_at)
     check_interval(started, parse_time(payload.ended_at), cmd.occurred_at, "payload.started_at", "payload.ended_at")
     check_collection_gates(product, cmd, payload.site, started)
@@ -141,13 +147,8 @@ def record_qc(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
 def release(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     """The QP releases only a lot whose QC is within specification, and not on hold."""
     check_state(product, (S.QC_IN_SPEC,), "ProductReleased", rule="release_requires_in_spec_qc")
-    missing = missing_tests(cmd.catalogue.get(product.product_code).release_panel, product.qc_results)
-    if missing:
-        raise OutOfOrder(
-            f"cannot release: the release panel of {product.product_code} has no result yet for "
-            f"{', '.join(missing)}; record them with QcResultsRecorded",
-            rule="qc_panel_incomplete",
-        )
+    panel = cmd.catalogue.get(product.product_code).release_panel
+    check_whole_panel(panel, product.qc_results, product.product_code, "QcResultsRecorded")
     check_not_on_hold(product, "ProductReleased")
     check_no_blocking_deviation(product, "ProductReleased")
     waiver = check_second_person(

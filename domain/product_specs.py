@@ -193,12 +193,21 @@ DEVIATION_CLOSED = _spec(
     "Closes an open deviation with its resolution.",
     annotation=True,
 )
+DEVIATION_IMPACT_ASSESSED = _spec(
+    "DeviationImpactAssessed",
+    ex.DeviationImpactAssessed,
+    (M.REVIEWED, M.APPROVED),
+    frozenset({R.QP, R.PHYSICIAN}),
+    "A documented impact assessment lets the named steps go ahead while a major or critical deviation stays "
+    "open: release by a QP, dispense, thaw and infusion by the product's treating physician.",
+)
 TEMPERATURE_EXCURSION_RECORDED = _spec(
     "TemperatureExcursionRecorded",
     ex.TemperatureExcursionRecorded,
     (M.RECORDED,),
-    CLINICAL_ROLES,
-    "Records a shipping or storage temperature alarm; the product is quarantined until assessed.",
+    CLINICAL_ROLES | {R.SYSTEM},
+    "Records a shipping or storage temperature alarm; the product is quarantined until assessed. The ledger "
+    "signs it itself when it finds the excursion in a receipt's data-logger figures.",
 )
 PRODUCT_QUARANTINED = _spec(
     "ProductQuarantined",

@@ -19,6 +19,7 @@ from domain.product_specs import (
 )
 from domain.shipment import ReceivedUnit, Shipment, ShipmentReceived, TemperatureClass
 from domain.spec import Command
+from domain.temperature_verdict import LoggerFigures, check_declared_verdict, shipping_range, within_range
 
 _FRESH_CLASSES = (TemperatureClass.FRESH_2_8C, TemperatureClass.ROOM_TEMPERATURE)
 
@@ -80,15 +81,20 @@ def receipt_events(
             rule="not_in_this_shipment",
         )
     check_identity(cmd, product, step, f"{field}.scanned_coi", unit.scanned_coi)
+    figures = LoggerFigures(receipt.min_c, receipt.max_c, receipt.excursion_min)
+    temperature_ok = _judge_shipping(cmd, product, shipment, figures, field)
     received = ev.ProductReceived(
         shipment_id=str(shipment.id),
         site=receipt.site,
         leg=ev.Leg(shipment.leg),
         scanned_coi=unit.scanned_coi,
         seal_intact=receipt.seal_intact,
-        temperature_ok=receipt.temperature_ok,
+        temperature_ok=temperature_ok,
         condition=unit.condition,
         certificate_of_release_checked=receipt.certificate_of_release_checked,
+        min_c=figures.min_c,
+        max_c=figures.max_c,
+        excursion_min=figures.excursion_min,
     )
     events = [cmd.derive(PRODUCT_RECEIVED, product.id, received)]
     problems = _receipt_problems(cmd, product, shipment, unit)
@@ -97,13 +103,33 @@ def receipt_events(
         events.append(cmd.derive(DEVIATION_RECORDED, product.id, deviation))
     if problems and not product.quarantined:
         events.append(cmd.derive(PRODUCT_QUARANTINED, product.id, ex.ProductQuarantined("; ".join(problems))))
-    if not receipt.temperature_ok:
-        assert receipt.max_c is not None and receipt.excursion_min is not None
+    if not temperature_ok:
         excursion = ex.TemperatureExcursionRecorded(
-            ex.ExcursionContext.SHIPPING, receipt.max_c, receipt.excursion_min, None, shipment.data_logger_id
+            ex.ExcursionContext.SHIPPING, figures.max_c, figures.excursion_min, figures.min_c, shipment.data_logger_id
         )
-        events.append(cmd.derive(TEMPERATURE_EXCURSION_RECORDED, product.id, excursion))
+        events.append(cmd.derive(TEMPERATURE_EXCURSION_RECORDED, product.id, excursion, by_ledger=True))
     return events
+
+
+def _judge_shipping(
+    cmd: Command, product: TherapyProduct, shipment: Shipment, figures: LoggerFigures, field: str
+) -> bool:
+    """The ledger's verdict on the logger's figures for this product; a declared one must agree.
+
+    The range depends on the product (an LN2 dry shipper's limit is the product's own), so a
+    shipper carrying two products may be within one's range and outside the other's.
+    """
+    receipt: ShipmentReceived = cmd.payload
+    acceptable = shipping_range(cmd.catalogue.get(product.product_code), shipment.temperature_class)
+    within = within_range(figures, acceptable)
+    check_declared_verdict(
+        receipt.temperature_ok,
+        within,
+        f"{figures.describe()}, data logger {shipment.data_logger_id}",
+        f"{acceptable.describe()} for {product.product_code} in a {shipment.temperature_class} shipper ({field})",
+        "payload.temperature_ok",
+    )
+    return within
 
 
 def _receipt_problems(cmd: Command, product: TherapyProduct, shipment: Shipment, unit: ReceivedUnit) -> list[str]:

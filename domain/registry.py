@@ -18,6 +18,7 @@ from uuid import UUID
 
 from domain import (
     batch_rules,
+    catalogue_rules,
     pathway_rules,
     product_exception_rules,
     product_pathway_rules,
@@ -31,6 +32,8 @@ from domain import (
 )
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
+from domain.catalogue_events import CATALOGUE_SPECS, SiteCatalogue
+from domain.document_rules import check_documents
 from domain.donation import DONATION_SPECS, Donation
 from domain.errors import (
     InvalidInput,
@@ -48,6 +51,7 @@ from domain.payloads import parse_payload
 from domain.product import TherapyProduct
 from domain.product_specs import PRODUCT_SPECS
 from domain.shipment import SHIPMENT_SPECS, Shipment
+from domain.signer_qualification import check_signer_qualified
 from domain.site import SITE_SPECS, Site
 from domain.spec import Command, Decider, EventSpec
 from domain.trial import TRIAL_SPECS, Trial
@@ -67,6 +71,7 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *DONATION_SPECS,
             *LN2_POSITION_SPECS,
             *TRIAL_SITE_SPECS,
+            *CATALOGUE_SPECS,
         )
     }
 )
@@ -75,7 +80,18 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
 AGGREGATE_CLASSES: Mapping[str, type[Aggregate]] = MappingProxyType(
     {
         cls.kind: cls
-        for cls in (TherapyProduct, Shipment, BankBatch, PatientPathway, Site, Trial, Donation, Ln2Position, TrialSite)
+        for cls in (
+            TherapyProduct,
+            Shipment,
+            BankBatch,
+            PatientPathway,
+            Site,
+            Trial,
+            Donation,
+            Ln2Position,
+            TrialSite,
+            SiteCatalogue,
+        )
     }
 )
 """The class that replays each kind of aggregate."""
@@ -91,6 +107,7 @@ _DECIDERS: Mapping[str, Decider] = {
     **site_rules.DECIDERS,
     **trial_rules.DECIDERS,
     **trial_site_rules.DECIDERS,
+    **catalogue_rules.DECIDERS,
 }
 
 
@@ -101,10 +118,12 @@ def decide(
     spec = _spec_for(event_type)
     meaning = _check_meaning(spec, ctx)
     _check_role(spec, ctx)
+    check_signer_qualified(spec, ctx, load)
     _check_occurred_at(ctx)
     parsed = parse_payload(spec.payload, payload)
     current = _load_target(spec, aggregate_id, load)
     _check_after_previous_step(current, ctx)
+    check_documents(spec, parsed, ctx, current)
     command = Command(spec, aggregate_id, parsed, ctx, load, current, meaning)
     step_gates.check_step(command)
     events = _DECIDERS[spec.name](command)
@@ -186,7 +205,9 @@ def _check_occurred_at(ctx: Context) -> None:
 
 
 def _load_target(spec: EventSpec, aggregate_id: UUID, load: Loader) -> Aggregate | None:
-    """A creation needs a fresh id; any other event needs an existing aggregate of the right kind."""
+    """A creation needs a fresh id; any other event needs an existing aggregate of the right kind.
+
+    A singleton's (the catalogue's) first event opens it at its fixed id; later ones continue it."""
     current = load(aggregate_id)
     if spec.creates:
         if current is not None:
@@ -197,6 +218,8 @@ def _load_target(spec: EventSpec, aggregate_id: UUID, load: Loader) -> Aggregate
             )
         return None
     if current is None:
+        if spec.singleton:
+            return None
         raise NotFound(f"no {spec.kind} with id {aggregate_id}", field="aggregate_id")
     if current.kind != spec.kind:
         raise NotFound(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import InvalidInput, RuleViolation
+from domain.errors import InvalidInput, OutOfOrder, RuleViolation
 
 
 def test_key(name: object) -> str:
@@ -192,3 +192,16 @@ def missing_tests(panel: Iterable[QcCriterion], recorded: Iterable[str]) -> list
     """The panel's tests with no result yet, by their catalogue names."""
     done = {test_key(name) for name in recorded}
     return [c.name for c in panel if test_key(c.name) not in done]
+
+
+def check_whole_panel(
+    panel: Iterable[QcCriterion], recorded: Iterable[str], product_code: str, record_with: str
+) -> None:
+    """A lot (a product's, a bank batch's) is released only once every test of its panel has a result."""
+    missing = missing_tests(panel, recorded)
+    if missing:
+        raise OutOfOrder(
+            f"cannot release: the release panel of {product_code} has no result yet for "
+            f"{', '.join(missing)}; record them with {record_with}",
+            rule="qc_panel_incomplete",
+        )

@@ -13,6 +13,7 @@ from typing import Annotated
 from uuid import UUID
 
 from domain.aggregate import Aggregate
+from domain.document_ref import LoggerFile, ShippingManifest
 from domain.events import EventRecord
 from domain.events import Meaning as M
 from domain.events import Role as R
@@ -71,18 +72,33 @@ class ReceivedUnit:
     condition: Condition
 
 
+Celsius = Annotated[float, Bounds(low=-273.15, high=100.0)]
+"""A temperature a data logger or a tank probe can read."""
+
+
 @dataclass(frozen=True)
 class ShipmentReceived:
-    """The shipper arrived and was opened; every product in it is accounted for."""
+    """The shipper arrived and was opened; every product in it is accounted for.
+
+    ``min_c``, ``max_c`` and ``excursion_min`` are the data logger's figures, always sent
+    (0 minutes when the temperature never left its range): the ledger judges them against
+    the catalogue's range for the shipper's temperature class (domain/temperature_verdict.py).
+    ``temperature_ok`` may be left out; when declared it must agree with the figures.
+    """
 
     site: str
     received_units: Annotated[list[ReceivedUnit], NON_EMPTY]
     seal_intact: bool
-    temperature_ok: bool
     data_logger_reviewed: bool
+    min_c: Celsius
+    max_c: Celsius
+    excursion_min: Annotated[int, Bounds(low=0)]
+    temperature_ok: bool | None = None
     certificate_of_release_checked: bool | None = None
-    max_c: float | None = None
-    excursion_min: Annotated[int, Bounds(low=0)] | None = None
+    document: LoggerFile | None = None
+    """The data logger's file the figures were read from, stored by hash (domain/document_ref.py)."""
+    manifest: ShippingManifest | None = None
+    """The shipping manifest checked on receipt, stored by hash."""
 
 
 _SENDERS = frozenset({R.COURIER, R.PHARMACIST, R.QP, R.NURSE})

@@ -14,6 +14,7 @@ from domain.product_transport import check_shippable, receipt_events
 from domain.shipment import Shipment, ShipmentDispatched, ShipmentReceived
 from domain.shipment_handover import accept_hand_over, check_no_pending_handover, hand_over
 from domain.spec import Command, Decider
+from domain.temperature_verdict import LoggerFigures, check_figures
 
 
 def _shipment(cmd: Command) -> Shipment:
@@ -73,14 +74,7 @@ def _check_receipt(shipment: Shipment, payload: ShipmentReceived) -> None:
             field="payload.certificate_of_release_checked",
             rule="certificate_of_release_not_checked",
         )
-    if not payload.temperature_ok:
-        for name in ("max_c", "excursion_min"):
-            if getattr(payload, name) is None:
-                raise InvalidInput(
-                    f"payload.{name} is required when temperature_ok is false (read it from the data logger)",
-                    field=f"payload.{name}",
-                    rule="required",
-                )
+    check_figures(LoggerFigures(payload.min_c, payload.max_c, payload.excursion_min))
     _check_units_accounted(shipment, payload)
 
 

@@ -37,6 +37,8 @@ class EventSpec:
     creates: bool = False
     annotation: bool = False
     derived_from: str | None = None
+    singleton: bool = False
+    """The aggregate has a fixed id: its first event opens it, later ones of the same type continue it."""
 
     @property
     def default_meaning(self) -> Meaning:
@@ -86,12 +88,18 @@ class Command:
             aggregate_kind=self.spec.kind,
         )
 
-    def derive(self, spec: EventSpec, aggregate_id: UUID, payload: object) -> NewEvent:
-        """An event that follows from this one: same time, the spec's default meaning."""
-        return derived_event(spec, aggregate_id, payload, self.ctx.occurred_at)
+    def derive(self, spec: EventSpec, aggregate_id: UUID, payload: object, *, by_ledger: bool = False) -> NewEvent:
+        """An event that follows from this one: same time, the spec's default meaning.
+
+        ``by_ledger`` when the ledger itself established the fact (it judged the figures):
+        then the ledger signs it, not the person who recorded this step.
+        """
+        return derived_event(spec, aggregate_id, payload, self.ctx.occurred_at, by_ledger=by_ledger)
 
 
-def derived_event(spec: EventSpec, aggregate_id: UUID, payload: object, occurred_at: datetime) -> NewEvent:
+def derived_event(
+    spec: EventSpec, aggregate_id: UUID, payload: object, occurred_at: datetime, *, by_ledger: bool = False
+) -> NewEvent:
     """Build an event the domain records as a consequence of another (or as a safety record)."""
     return NewEvent(
         aggregate_id=aggregate_id,
@@ -100,6 +108,7 @@ def derived_event(spec: EventSpec, aggregate_id: UUID, payload: object, occurred
         occurred_at=occurred_at,
         meaning=spec.default_meaning,
         aggregate_kind=spec.kind,
+        by_ledger=by_ledger,
     )
 
 

@@ -26,6 +26,8 @@ from domain.payloads import NON_EMPTY, Bounds, DateText, FreeText, parse_date
 from domain.product_events import Indication, ProductKind
 from domain.site import Activity
 from domain.spec import EventSpec
+from domain.trial_prerequisite import Prerequisite
+from domain.trial_site_attesters import ATTESTING_ROLES
 
 KIND = "trial_site"
 TRIAL_SITE_NAMESPACE = UUID("d6f1e0a4-3b7c-4a58-8e21-9c4b7a2f6e13")
@@ -34,20 +36,6 @@ TRIAL_SITE_NAMESPACE = UUID("d6f1e0a4-3b7c-4a58-8e21-9c4b7a2f6e13")
 def trial_site_id_for(protocol: str, site_code: str) -> UUID:
     """A trial site's id, derived from the protocol number and the site code products carry."""
     return uuid5(TRIAL_SITE_NAMESPACE, f"{protocol.strip()}\n{site_code.strip()}")
-
-
-class Prerequisite(StrEnum):
-    """What a site attests before a trial's first patient (the accreditation is read from the site registry)."""
-
-    DISEASE_SPECIALIST = "disease_specialist"
-    CELL_THERAPY_SPECIALIST = "cell_therapy_specialist"
-    PUI_AGREEMENT = "pui_agreement"
-    GMO_AUTHORISATION = "gmo_authorisation"
-    CONTRACT_SIGNED = "contract_signed"
-    INITIATION_VISIT = "initiation_visit"
-    STAFF_TRAINING = "staff_training"
-    RCP_NAMED = "rcp_named"
-    LN2_QUALIFIED = "ln2_qualified"
 
 
 PER_PERSON = frozenset(
@@ -121,7 +109,7 @@ class TrialSiteClosed:
 
 @dataclass(frozen=True)
 class Attestation:
-    """One prerequisite's evidence as the site holds it, with who signed it."""
+    """One prerequisite's evidence as the site holds it, with who signed it (user, printed name, role)."""
 
     prerequisite: str
     reference: str
@@ -131,6 +119,8 @@ class Attestation:
     user_id: str | None
     gmo_class: int | None
     signed_by: str
+    signer_name: str
+    signer_role: str
 
     def holds_on(self, day: date) -> bool:
         """True when the day falls inside the validity (both days included)."""
@@ -167,6 +157,7 @@ class TrialSite(Aggregate):
         attestation = Attestation(
             p["prerequisite"], p["reference"], p["attested_by"], parse_date(p["valid_from"]),
             parse_date(until) if until else None, p.get("user_id"), p.get("gmo_class"), record.actor.user_id,
+            record.actor.name, record.actor.role,
         )  # fmt: skip
         per_person = attestation.prerequisite == Prerequisite.STAFF_TRAINING.value
         self.attestations[(attestation.prerequisite, (attestation.user_id or "") if per_person else "")] = attestation
@@ -205,10 +196,12 @@ TRIAL_SITE_SPECS: tuple[EventSpec, ...] = (
         KIND,
         TrialPrerequisiteAttested,
         (M.APPROVED, M.RECORDED),
-        _SIGNERS,
+        ATTESTING_ROLES,
         "Attests one prerequisite of a trial site with its evidence: reference, validity, who vouches for it "
         "(named physicians, PUI agreement, GMO authorisation and class, contract, initiation visit, training, RCP, "
-        "LN2 qualification).",
+        "LN2 qualification). Each prerequisite is signed by the role that can vouch for it "
+        "(domain/trial_site_attesters.py): a pharmacist for the PUI agreement, the sponsor for its initiation "
+        "visit, the administrator for the GMO authorisation.",
     ),
     EventSpec(
         "TrialStaffDesignated",

@@ -1,6 +1,8 @@
 """The trial site's rules: opened for a registered trial and site, attested with complete evidence, activated ready.
 
-A sponsor user signs only for a trial the registry lists them on; activation is refused
+A sponsor user signs only for a trial the registry lists them on; each prerequisite is
+attested by a role that can vouch for it (domain/trial_site_attesters.py) and the named
+pair by physicians whose specialties fit (domain/trial_site_pair.py); activation is refused
 unless every prerequisite holds on the day, naming each one missing; and
 ``check_trial_site_active`` is the gate enrolment, collection and infusion pass for a
 product in a registered trial.
@@ -20,10 +22,10 @@ from domain.site_gates import registered_site
 from domain.spec import Command, Decider
 from domain.staff import StaffMember, staff_id_for
 from domain.trial import Trial, trial_id_for
+from domain.trial_prerequisite import Prerequisite
 from domain.trial_site import (
     EXPIRING,
     PER_PERSON,
-    Prerequisite,
     Status,
     TrialPrerequisiteAttested,
     TrialSite,
@@ -31,6 +33,8 @@ from domain.trial_site import (
     TrialStaffDesignated,
     trial_site_id_for,
 )
+from domain.trial_site_attesters import check_attester
+from domain.trial_site_pair import check_pair_specialty
 from domain.trial_site_readiness import describe_missing, missing
 
 
@@ -92,10 +96,11 @@ def open_trial_site(cmd: Command) -> list[NewEvent]:
 
 
 def attest_prerequisite(cmd: Command) -> list[NewEvent]:
-    """Evidence complete for its kind: a dated validity, the person it names, the GMO class."""
+    """Signed by a role that can vouch for it; evidence complete for its kind: validity, person, GMO class."""
     trial_site = _open_site(cmd)
     payload: TrialPrerequisiteAttested = cmd.payload
     kind = payload.prerequisite
+    check_attester(kind, cmd.ctx.actor.role)
     start = parse_date(payload.valid_from, field="payload.valid_from")
     if payload.valid_until is None and kind in EXPIRING:
         raise InvalidInput(
@@ -122,12 +127,12 @@ def attest_prerequisite(cmd: Command) -> list[NewEvent]:
             field="payload.gmo_class",
             rule="gmo_class_required",
         )
-    _check_person(cmd, kind, payload.user_id)
+    _check_person(cmd, trial_site, kind, payload.user_id)
     return [cmd.record()]
 
 
-def _check_person(cmd: Command, kind: Prerequisite, user_id: str | None) -> None:
-    """The named pair are registered physicians; a training names a registered person; others name nobody."""
+def _check_person(cmd: Command, trial_site: TrialSite, kind: Prerequisite, user_id: str | None) -> None:
+    """The pair are registered physicians of the right specialty; a training names a registered person."""
     if kind not in PER_PERSON:
         if user_id is not None:
             raise InvalidInput(
@@ -142,6 +147,7 @@ def _check_person(cmd: Command, kind: Prerequisite, user_id: str | None) -> None
         check_registered_staff(cmd.load, user_id, "payload.user_id")
     else:
         check_registered_physician(cmd.load, user_id, "payload.user_id")
+        check_pair_specialty(kind, user_id, trial_site.indications, cmd.load)
 
 
 def check_registered_staff(load: Loader, user_id: str, field: str) -> None:

@@ -51,15 +51,33 @@ def append_audit(
     )
 
 
-def read_audit(store: EventStore, *, action: str | None = None, limit: int = 1000) -> list[AuditEntry]:
-    """The audit rows in the order they were recorded, optionally of one action."""
-    sql = "SELECT position, recorded_at, action, actor, subject, detail FROM audit_log"
-    params: tuple[Any, ...] = ()
+def read_audit(
+    store: EventStore,
+    *,
+    action: str | None = None,
+    person: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+    newest_first: bool = False,
+) -> list[AuditEntry]:
+    """The audit rows in the order they were recorded (or the latest ``limit`` first), optionally of one
+    action, of one person (as the actor or the subject) and recorded at or after ``since``."""
+    clauses: list[str] = []
+    params: list[Any] = []
     if action:
-        sql += " WHERE action = %s"
-        params = (action,)
+        clauses.append("action = %s")
+        params.append(action)
+    if person:
+        clauses.append("(actor = %s OR subject = %s)")
+        params.extend((person, person))
+    if since is not None:
+        clauses.append("recorded_at >= %s")  # one text form on both backends (ledger.clock.isoformat)
+        params.append(isoformat(since))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = "SELECT position, recorded_at, action, actor, subject, detail FROM audit_log" + where
     with store.side_transaction() as cursor:
-        cursor.execute(sql + " ORDER BY position LIMIT %s", (*params, limit))
+        order = " ORDER BY position DESC" if newest_first else " ORDER BY position"
+        cursor.execute(sql + order + " LIMIT %s", (*params, limit))
         rows = cursor.fetchall()
     return [
         AuditEntry(

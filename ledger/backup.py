@@ -6,7 +6,8 @@ the store: SQLite's online backup API copies every page inside one read transact
 snapshot and pg_dump dumps the schema *in that snapshot*, while the manifest's log
 size, Merkle root and latest checkpoint are read in the same one. A file copy of a
 live SQLite database, or figures read outside the snapshot, could describe a state
-the copy does not hold.
+the copy does not hold. On SQLite the document files follow the database copy into the
+archive; on PostgreSQL the dump holds them (ledger/backup_documents.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from ledger.backup_archive import DATABASE_MEMBER, TRUST_ANCHOR, Manifest, member_entry, write_archive
+from ledger.backup_documents import snapshot_documents
 from ledger.clock import Clock, SystemClock, isoformat
 from ledger.ledger_meta import NotInitialised
 from ledger.merkle import event_leaf, root
@@ -78,6 +80,10 @@ def backup(
         else:
             state = _copy_sqlite(settings.sqlite_path, database, progress)
         files = {TRUST_ANCHOR: anchor, DATABASE_MEMBER[settings.backend]: database}
+        if not settings.database_url:
+            # After the snapshot, never before: a document's file is in place before its row commits,
+            # so every document the copy describes can be read now (ledger/backup_documents.py).
+            files |= snapshot_documents(database, settings.home)
         manifest = Manifest(
             backend=settings.backend,
             ledger_id=state.ledger_id,

@@ -1,4 +1,5 @@
-"""The backup archive: one gzip'd tar holding a manifest, the trust anchor and the database copy.
+"""The backup archive: one gzip'd tar holding a manifest, the trust anchor, the database copy and, on
+SQLite, the document files (``documents/<2 hex>/<sha256>``, the store's own layout; ledger/backup_documents.py).
 
 ``manifest.json`` comes first and names every other member with its SHA-256, so a
 restore can check each byte before it touches a store. It also records what the
@@ -13,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,9 @@ FORMAT = "custody-ledger/backup/v1"
 MANIFEST = "manifest.json"
 TRUST_ANCHOR = "ledger.pub"
 DATABASE_MEMBER = {"sqlite": "database/custody.sqlite3", "postgresql": "database/custody.sql"}
+DOCUMENTS = "documents"
+DOCUMENT_MEMBER = re.compile(r"documents/([0-9a-f]{2})/(\1[0-9a-f]{62})")
+"""A document file's member name: the SQLite layout under CUSTODY_HOME (PostgreSQL keeps them in its dump)."""
 CHUNK = 1 << 20
 
 
@@ -143,7 +148,7 @@ def unpack_checked(path: Path, into: Path, backend: str) -> Manifest:
                     field="backend",
                     rule="backend_mismatch",
                 )
-            expected = {TRUST_ANCHOR, DATABASE_MEMBER[backend]}
+            expected = {TRUST_ANCHOR, DATABASE_MEMBER[backend]} | _document_members(manifest, backend)
             if set(manifest.members) != expected:
                 raise ArchiveRefused(
                     f"the manifest lists {sorted(manifest.members)}, expected {sorted(expected)}",
@@ -161,7 +166,7 @@ def unpack_checked(path: Path, into: Path, backend: str) -> Manifest:
                         rule="unexpected_member",
                     )
                 seen.add(info.name)
-                _copy_checked(archive, info, into / Path(info.name).name, manifest.members[info.name])
+                _copy_checked(archive, info, _target(into, info.name), manifest.members[info.name])
     except (OSError, tarfile.TarError, EOFError) as error:
         raise ArchiveRefused(f"{path} is damaged: {error}", field="FILE", rule="unreadable_archive") from None
     missing = expected - seen
@@ -170,6 +175,36 @@ def unpack_checked(path: Path, into: Path, backend: str) -> Manifest:
             f"the archive lacks {', '.join(sorted(missing))}", field=sorted(missing)[0], rule="missing_member"
         )
     return manifest
+
+
+def _document_members(manifest: Manifest, backend: str) -> set[str]:
+    """The manifest's document members, each named as the store names a document; only a SQLite backup has any."""
+    named = {name for name in manifest.members if name.startswith(DOCUMENTS + "/")}
+    for name in sorted(named):
+        if backend != "sqlite" or not DOCUMENT_MEMBER.fullmatch(name):
+            raise ArchiveRefused(
+                f"the manifest lists {name!r}, which is not a document of a {backend} backup "
+                "(documents/<first two hex digits>/<sha256>, SQLite only)",
+                field=name,
+                rule="unexpected_member",
+            )
+    return named
+
+
+def _target(into: Path, name: str) -> Path:
+    """Where a checked member is unpacked: a name chosen here, never a path read from the archive."""
+    found = DOCUMENT_MEMBER.fullmatch(name)
+    if found is None:
+        return into / Path(name).name
+    folder = into / DOCUMENTS / found.group(1)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / found.group(2)
+
+
+def unpacked_documents(into: Path) -> dict[str, Path]:
+    """The document files ``unpack_checked`` wrote under ``into``, by SHA-256."""
+    folder = into / DOCUMENTS
+    return {path.name: path for path in sorted(folder.glob("*/*"))} if folder.is_dir() else {}
 
 
 def _read_manifest(archive: tarfile.TarFile) -> Manifest:

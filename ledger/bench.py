@@ -10,13 +10,15 @@ never touched.
 from __future__ import annotations
 
 import platform
+import resource
 import shutil
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,60 @@ def bench_raw_verify(seconds: float = 1.0) -> float:
     return _rate(count, time.perf_counter() - started)
 
 
+def raw_verify_cpu_seconds(count: int = 2000) -> float:
+    """CPU seconds one Ed25519 verify takes on this thread: unlike a rate, unchanged by other work on the machine."""
+    pair = KeyPair.generate()
+    message = b"x" * 56
+    signature = pair.sign(message)
+    public = pair.private_key.public_key()
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        for _ in range(count):
+            public.verify(signature, message)
+        best = min(best, (time.thread_time() - started) / count)
+    return best
+
+
+@dataclass
+class VerificationUsage:
+    """What one verification cost: CPU of this process and its workers, and this process's peak resident memory."""
+
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
+@contextmanager
+def measured_verification() -> Iterator[VerificationUsage]:
+    """CPU time (self + finished children) and this process's peak RSS over the block.
+
+    The peak is the kernel's high-water mark (VmHWM), reset before the block through
+    /proc/self/clear_refs (Linux); where that is not possible it is the process's lifetime
+    peak (ru_maxrss). Workers are not counted: a child's ru_maxrss includes the parent's
+    pages it shared until it ran the worker, so it says nothing of the worker itself.
+    """
+    usage = VerificationUsage()
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    cpu = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        yield usage
+    finally:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        usage.cpu_seconds = time.process_time() - cpu + (after.ru_utime - children.ru_utime)
+        usage.cpu_seconds += after.ru_stime - children.ru_stime
+        usage.peak_rss_mb = round(_high_water_kib() / 1024, 1)
+
+
+def _high_water_kib() -> int:
+    with suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _timed(function: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
     result = function()
@@ -221,7 +277,8 @@ def run_bench(settings: Settings, *, events: int = 2000) -> dict[str, Any]:
             workers=settings.verify_workers,
         )
         raw_before = bench_raw_verify(0.5)
-        report, verify_seconds = _timed(lambda: verify_store(ledger.store, options))
+        with measured_verification() as usage:
+            report, verify_seconds = _timed(lambda: verify_store(ledger.store, options))
         raw = round((raw_before + bench_raw_verify(0.5)) / 2, 1)  # the yardstick, on either side of the run
         assert report.intact, report.failures[:3]
         _, replay_seconds = _timed(lambda: [ledger.load(aggregate) for aggregate in aggregates])
@@ -235,6 +292,8 @@ def run_bench(settings: Settings, *, events: int = 2000) -> dict[str, Any]:
             "verify_per_s": verify,
             "raw_ed25519_verify_per_s": raw,
             "verify_over_raw": round(verify / raw, 3),
+            "verify_cpu_over_raw_cpu": round(usage.cpu_seconds / report.events / raw_verify_cpu_seconds(), 3),
+            "verify_peak_rss_mb": usage.peak_rss_mb,
             "replay_per_s": _rate(events, replay_seconds),
             **bench_merkle(),
             **bench_tree(),  # the stored tree at 1e3, 1e5 and 1e6 leaves

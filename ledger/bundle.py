@@ -20,7 +20,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.staff import STAFF_EVENT_TYPES
+from ledger.bundle_documents import bundle_documents
 from ledger.bundle_verify import BUNDLE_FORMAT
+from ledger.envelope import open_stored
 from ledger.head_map import AggregateHead, HeadMap, entry_hash
 from ledger.merkle import inclusion_proof, leaf_hash, root
 from ledger.merkle_log import InconsistentLog, checkpoint
@@ -45,8 +47,12 @@ def _log_rows(store: EventStore, count: int) -> Iterator[StoredRow]:
         position = rows[-1].id + 1
 
 
-def export_bundle(ledger: CustodyLedger, product_id: UUID) -> dict[str, Any]:
-    """Sign a fresh checkpoint if needed and bundle the product's proven, complete history."""
+def export_bundle(ledger: CustodyLedger, product_id: UUID, *, with_documents: bool = False) -> dict[str, Any]:
+    """Sign a fresh checkpoint if needed and bundle the product's proven, complete history.
+
+    The documents its events reference are listed, with their bytes when ``with_documents``
+    (ledger/bundle_documents.py).
+    """
     made = checkpoint(ledger)
     rows = list(_log_rows(ledger.store, made.size))
     entries = [entry_hash(stored_bytes(row.state)) for row in rows]
@@ -79,7 +85,7 @@ def export_bundle(ledger: CustodyLedger, product_id: UUID) -> dict[str, Any]:
     product_indexes = [index for index, row in enumerate(rows) if str(UUID(str(row.originator_id))) == product]
     if not product_indexes:
         raise LookupError(f"no events for {product_id}")
-    return {
+    bundle = {
         "format": BUNDLE_FORMAT,
         "ledger_id": ledger.meta.ledger_id(),
         "product_id": product,
@@ -91,3 +97,8 @@ def export_bundle(ledger: CustodyLedger, product_id: UUID) -> dict[str, Any]:
             "proofs": {aggregate: map_proof(aggregate) for aggregate in [product, *key_aggregates]},
         },
     }
+    product_events = (open_stored(stored_bytes(rows[index].state)) for index in product_indexes)
+    listed = bundle_documents(ledger.documents, product_events, with_content=with_documents)
+    if listed:
+        bundle["documents"] = listed
+    return bundle

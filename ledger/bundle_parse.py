@@ -13,6 +13,8 @@ from typing import Any
 
 BUNDLE_FORMAT = "custody-ledger/bundle/v2"
 TOP_LEVEL_KEYS = frozenset({"format", "ledger_id", "product_id", "checkpoint", "key_events", "events", "heads"})
+OPTIONAL_KEYS = frozenset({"documents"})
+"""Present only when the product's events reference documents (ledger/bundle_documents.py)."""
 
 
 class BundleError(ValueError):
@@ -54,7 +56,7 @@ def check_top_level(bundle: dict[str, Any]) -> None:
         raise BundleError(
             f"unknown bundle format {bundle.get('format')!r} (this verifier reads {BUNDLE_FORMAT})", "unknown_format"
         )
-    unknown = sorted(set(bundle) - TOP_LEVEL_KEYS)
+    unknown = sorted(set(bundle) - TOP_LEVEL_KEYS - OPTIONAL_KEYS)
     if unknown:
         raise BundleError(f"keys {', '.join(unknown)} are not part of {BUNDLE_FORMAT}", "unknown_key")
     missing = sorted(TOP_LEVEL_KEYS - set(bundle))

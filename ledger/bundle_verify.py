@@ -6,7 +6,9 @@ envelope (canonical bytes, hash); rebuild the key history from the key events ba
 the genesis, in leaf order (the leaf index is authenticated by the proof: nothing
 unsigned decides which came first); check the checkpoint's signature with a ledger
 key valid at its size; check each product event's signature, ledger, version sequence
-and chain link; then completeness (ledger/bundle_heads.py); last, when the verifier
+and chain link; then completeness (ledger/bundle_heads.py); the documents listed against
+the references the signed events hold, and any included file against its hash
+(ledger/bundle_documents.py); last, when the verifier
 asks for one, the witness quorum on the checkpoint's cosignature lines.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.bundle_documents import document_problems
 from ledger.bundle_entry import Proven, prove_entry
 from ledger.bundle_heads import completeness_problems
 from ledger.bundle_parse import BUNDLE_FORMAT, BundleError, check_top_level
@@ -85,6 +88,7 @@ def verify_bundle(bundle: Mapping[str, Any], trusted: set[bytes] | None, quorum:
     if not event_entries:
         problems.append("the bundle holds no event of the product")
     problems += completeness_problems(bundle["heads"], cp, ledger_id, product_id, events, keys_proven, history)
+    problems += document_problems(bundle.get("documents"), (opened for _, _, opened in events))
     missing = quorum.problem(cp.note, cp.size) if quorum is not None else None
     if missing is not None:
         problems.append(f"{QUORUM_RULE}: {missing}")

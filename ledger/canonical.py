@@ -36,6 +36,56 @@ def _simple(value: Any) -> bool:
     return False
 
 
+class _NotPlain(Exception):
+    """Raised while decoding when a number makes the value other than plain (see ``parse_json``)."""
+
+
+def _refuse(text: str) -> Any:
+    raise _NotPlain(text)
+
+
+def _plain_int(text: str) -> int:
+    # Seventeen characters hold -(2**53 - 1); anything longer is out of range (or over int()'s digit limit).
+    if len(text) > 17:
+        raise _NotPlain(text)
+    value = int(text)
+    if not -_SAFE_INT <= value <= _SAFE_INT:
+        raise _NotPlain(text)
+    return value
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse, parse_int=_plain_int, parse_constant=_refuse)
+_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_json(data: bytes) -> tuple[Any, bool]:
+    """``json.loads(data)``, and whether the value is plain: no float, NaN or Infinity, integers in range.
+
+    Decoding a plain value notes it on the way (the number hooks only run on numbers), so
+    ``is_plainly_canonical`` can skip walking it. Anything else is decoded again by
+    ``json.loads`` itself: same value, same errors.
+    """
+    try:
+        return _PLAIN_DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass")), True
+    except _NotPlain:
+        return json.loads(data), False
+
+
+def is_plainly_canonical(value: Any, data: bytes) -> bool:
+    """True when ``data`` is proven to be ``canonical_json(value)`` for a plain ``value`` (from ``parse_json``).
+
+    ASCII ``data`` equal to the ``json.dumps`` form leaves no room for a non-ASCII key (the
+    encoder writes those raw), so the value passes ``_simple`` and ``canonical_json`` returns
+    exactly these bytes. False means "not shown here": the caller checks with ``canonical_json``.
+    """
+    if not data.isascii():
+        return False
+    try:
+        return _PLAIN_ENCODER.encode(value).encode() == data
+    except UnicodeEncodeError:  # a lone surrogate: canonical_json names the error
+        return False
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as RFC 8785 canonical JSON bytes (UTF-8)."""
     if _simple(value):

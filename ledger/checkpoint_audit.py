@@ -8,7 +8,7 @@ rows, never read from the follower's table, so editing that table proves nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.merkle import roots_at
@@ -35,9 +35,24 @@ def checkpoint_problems(
     ``ledger_keys`` gives, for a tree size, the ledger keys whose validity covers it (a key
     revoked at leaf r signs no tree larger than r); a plain list is taken as valid for any size.
     """
-    signers = ledger_keys if callable(ledger_keys) else (lambda _size: list(ledger_keys))
     pending = list(checkpoints)
     roots = roots_at(leaves, [cp.size for _, cp in pending if cp.size <= len(leaves)])
+    return checkpoint_problems_at(pending, len(leaves), roots, origin, ledger_keys)
+
+
+def checkpoint_problems_at(
+    checkpoints: Iterable[tuple[str, Checkpoint]],
+    size: int,
+    roots: Mapping[int, bytes],
+    origin: str,
+    ledger_keys: list[bytes] | Callable[[int], list[bytes]],
+) -> list[CheckpointProblem]:
+    """``checkpoint_problems`` for a log of ``size`` leaves known by its ``roots`` at every checkpoint size up to it.
+
+    What the streaming verifier calls: it folds the leaves as they pass and keeps only those roots.
+    """
+    signers = ledger_keys if callable(ledger_keys) else (lambda _size: list(ledger_keys))
+    pending = list(checkpoints)
     problems = []
     for label, cp in pending:
         if cp.origin != origin:
@@ -52,12 +67,12 @@ def checkpoint_problems(
                     f"{label} is not signed by a ledger key valid at its size (registered before it, not revoked)",
                 )
             )
-        elif cp.size > len(leaves):
+        elif cp.size > size:
             problems.append(
                 CheckpointProblem(
                     cp.size,
                     "truncated_log",
-                    f"{label} covers {cp.size} events but only {len(leaves)} are stored: events were deleted",
+                    f"{label} covers {cp.size} events but only {size} are stored: events were deleted",
                 )
             )
         elif roots[cp.size] != cp.root:

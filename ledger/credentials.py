@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from ledger.clock import isoformat, parse_instant
 from ledger.keys import KdfParameters, WrongPassword, unseal_key
 from ledger.keystore import KeyStore
+from ledger.password_enrolment import must_change_password
 from ledger.storage_faults import classify
 from ledger.store import EventStore
 
@@ -32,6 +33,8 @@ class SignIn(StrEnum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     LOCKED = "locked"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
+    """The password is right but is an enrolment secret: it may only be replaced (ledger/password_enrolment.py)."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,21 @@ def hasher_for(kdf: KdfParameters) -> PasswordHasher:
     return PasswordHasher(time_cost=kdf.time_cost, memory_cost=kdf.memory_kib, parallelism=kdf.parallelism)
 
 
-def store_password_hash(store: EventStore, username: str, encoded: str, now: datetime) -> None:
-    """Keep one person's encoded Argon2id hash, replacing the previous one."""
+def store_password_hash(
+    store: EventStore, username: str, encoded: str, now: datetime, *, must_change: bool = False
+) -> None:
+    """Keep one person's encoded Argon2id hash, replacing the previous one.
+
+    ``must_change`` marks a first hash as an enrolment secret's; replacing a hash (a re-hash at
+    a new cost, say) keeps whatever mark the row has: only a password change removes it.
+    """
     with store.side_transaction() as cursor:
         cursor.execute(
-            "INSERT INTO api_credentials (username, password_hash, updated_at) VALUES (%s, %s, %s)"
+            "INSERT INTO api_credentials (username, password_hash, updated_at, must_change_password)"
+            " VALUES (%s, %s, %s, %s)"
             " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,"
             " updated_at = excluded.updated_at",
-            (username, encoded, isoformat(now)),
+            (username, encoded, isoformat(now), int(must_change)),
         )
 
 
@@ -86,6 +96,8 @@ class Credentials:
             return Attempt(SignIn.LOCKED, locked_until)
         if self._password_matches(username, password, active_key, now):
             self._forget_failures(username)
+            if must_change_password(self.store, username):
+                return Attempt(SignIn.PASSWORD_CHANGE_REQUIRED)
             return Attempt(SignIn.ACCEPTED)
         return self._failed(username, now)
 

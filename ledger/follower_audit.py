@@ -8,6 +8,7 @@ table itself was edited they name the first leaf that disagrees with the rows.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,3 +44,57 @@ def first_disagreement(store: Any, leaves: Sequence[bytes], positions: Sequence[
         if index >= len(leaves) or positions[index] != position or leaves[index] != leaf:
             return Located(index, position, *_head_at(store, position))
     return None
+
+
+class FollowerComparison:
+    """``first_disagreement`` as the rows stream past: the follower's table is read a window at a time.
+
+    The verifier hands over each rebuilt leaf in order and never keeps them; the recorded
+    leaves of the window being compared (``window`` of them) are the only ones held. A
+    recorded index below 0 or at or beyond the rebuilt tree's size disagrees as well.
+    """
+
+    def __init__(self, store: Any, window: int = 2000) -> None:
+        self.store = store
+        self.window = window
+        self.found: Located | None = None
+        self.owner: tuple[str, int] | None = None
+        self._recorded: deque[tuple[int, int, bytes]] = deque()
+        self._fetched_to = 0
+        first = self._read("leaf_index < %s", 0)
+        if first:
+            self._locate(*first[0])
+
+    def compare(self, index: int, position: int, leaf: bytes, owner: tuple[str, int]) -> None:
+        """The rebuilt leaf at ``index``: the row at log ``position``, of aggregate and version ``owner``."""
+        if self.found is not None:
+            return
+        if index >= self._fetched_to:
+            self._recorded.extend(self._read("leaf_index >= %s AND leaf_index < %s", index, index + self.window))
+            self._fetched_to = index + self.window
+        recorded = self._recorded
+        if recorded and recorded[0][0] == index:
+            _, recorded_position, recorded_leaf = recorded.popleft()
+            if recorded_position != position or recorded_leaf != leaf:
+                self._locate(index, recorded_position)
+                if recorded_position == position:
+                    self.owner = owner
+
+    def finish(self, size: int) -> Located | None:
+        """The first disagreement, once the rebuilt tree has ``size`` leaves."""
+        if self.found is None:
+            beyond = self._read("leaf_index >= %s", size)
+            if beyond:
+                self._locate(*beyond[0][:2])
+        return self.found
+
+    def _locate(self, index: int, position: int, *_: Any) -> None:
+        self.found = Located(index, position, *_head_at(self.store, position))
+
+    def _read(self, where: str, *bounds: int) -> list[tuple[int, int, bytes]]:
+        with self.store.side_transaction() as cursor:
+            cursor.execute(
+                f"SELECT leaf_index, position, leaf_hash FROM merkle_leaves WHERE {where} ORDER BY leaf_index LIMIT %s",
+                (*bounds, self.window),
+            )
+            return [(int(r["leaf_index"]), int(r["position"]), bytes(r["leaf_hash"])) for r in cursor.fetchall()]

@@ -149,6 +149,25 @@ class IdentityStore:
             raise IdentityUnavailable(f"the identity held for {pseudonym} does not decrypt (altered row)") from None
         return PatientIdentity(**json.loads(plain)), str(row["created_at"])
 
+    def data_key(self, pseudonym: str) -> bytes:
+        """The patient's own data key, which also seals their documents (ledger/document_sealing.py).
+
+        ``IdentityUnavailable`` once the identity is erased (the key is shredded with it), and for a row
+        sealed before data keys existed (``custody init`` re-seals those).
+        """
+        with self.store.side_transaction() as cursor:
+            cursor.execute("SELECT wrapped_key, key_nonce FROM patient_identities WHERE pseudonym = %s", (pseudonym,))
+            row = cursor.fetchone()
+            if row is None or row["wrapped_key"] is None:
+                raise IdentityUnavailable(f"no data key is held for pseudonym {pseudonym}")
+            kek = self.keeper.current(cursor)
+        if kek is None:
+            raise IdentityUnavailable(f"no data key is held for pseudonym {pseudonym}")
+        try:
+            return _unwrap(kek, pseudonym, bytes(row["key_nonce"]), bytes(row["wrapped_key"]))
+        except InvalidTag:
+            raise IdentityUnavailable(f"the data key held for {pseudonym} does not unwrap (altered row)") from None
+
     def _open(self, pseudonym: str, row: dict[str, Any], kek: Kek | None) -> bytes:
         aad = AAD_PREFIX + pseudonym.encode()
         if kek is None:

@@ -22,7 +22,7 @@ from ledger.identity_store import PatientIdentity
 from ledger.keys import WrongPassword, unseal_key
 from ledger.service import CustodyLedger
 from ledger.side_cursor import SideCursor
-from ledger.signing_session import SignatureRefused
+from ledger.signing_session import SignatureRefused, WrongSigningPassword
 from ledger.store import parse_envelope
 
 READERS = frozenset({"nurse", "physician", "pharmacist"})
@@ -79,10 +79,19 @@ class PatientRegistry:
         sealed = self.ledger.keys.get(member.active_keys[-1]) if member.active_keys else None
         if sealed is None:
             raise SignatureRefused(f"{username} has no active key to authenticate with")
+        # The password unseals the signing key here too: guesses count toward the signing lockout, and a
+        # locked person opens no identity (ledger/signing_lockout.py).
+        lockout = self.ledger.signing_lockout
+        state = lockout.check(username, "cli")
         try:
             unseal_key(sealed, password)
         except WrongPassword:
-            raise SignatureRefused(f"wrong password for {username}: nothing was disclosed") from None
+            failures = lockout.failed(username, "cli")
+            raise WrongSigningPassword(
+                f"wrong password for {username}: nothing was disclosed ({failures} of {lockout.max_failures} "
+                "wrong passwords in a row lock signing)"
+            ) from None
+        lockout.succeeded(state)
         return member
 
     def register(self, identity: PatientIdentity, *, user: str, password: str) -> str:

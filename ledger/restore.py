@@ -6,12 +6,14 @@ into or replaces one). The copy and the hold (a ``ledger_restores`` row, see
 ``ledger.restore_hold``) land in the same transaction: there is no moment at which the
 restored store accepts writes. Afterwards the restored tree is compared with the one
 the manifest describes, and the master secret is tried on the ledger key — it is never
-in the archive, and without it the ledger cannot sign.
+in the archive, and without it the ledger cannot sign. On SQLite the document files are
+checked against the restored rows and linked into place first (ledger/backup_documents.py).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -23,7 +25,17 @@ import psycopg
 from psycopg import sql
 
 from domain.errors import RuleViolation
-from ledger.backup_archive import DATABASE_MEMBER, TRUST_ANCHOR, ArchiveRefused, Manifest, sha256_file, unpack_checked
+from ledger.backup_archive import (
+    DATABASE_MEMBER,
+    DOCUMENTS,
+    TRUST_ANCHOR,
+    ArchiveRefused,
+    Manifest,
+    sha256_file,
+    unpack_checked,
+    unpacked_documents,
+)
+from ledger.backup_documents import check_unpacked, document_rows
 from ledger.clock import Clock, SystemClock, isoformat
 from ledger.ledger_meta import NotInitialised
 from ledger.merkle import root
@@ -88,6 +100,9 @@ def restore(settings: Settings, archive: Path, *, clock: Clock | None = None) ->
         digest = sha256_file(archive)
         database = unpacked / Path(DATABASE_MEMBER[settings.backend]).name
         if target_schema is None:
+            documents = unpacked_documents(unpacked)
+            check_unpacked(documents, document_rows(database))
+            place_documents(documents, settings.home)
             _restore_sqlite(settings.sqlite_path, database, restored_at, manifest, digest)
         else:
             _restore_postgresql(settings, target_schema, database, unpacked, restored_at, manifest, digest)
@@ -95,6 +110,29 @@ def restore(settings: Settings, archive: Path, *, clock: Clock | None = None) ->
         (settings.home / LEDGER_PUBLIC_KEY_FILE).write_bytes(anchor)
     apply_migrations(settings)
     return _checked(settings, manifest, wrote_anchor)
+
+
+def place_documents(unpacked: dict[str, Path], home: Path) -> None:
+    """Link the checked document files into ``home/documents``, never replacing one.
+
+    Every file is compared before any is linked, so a home holding other bytes under one of
+    the names is refused with nothing written. Run before the database is restored: a file
+    without its row is harmless (what an interrupted `custody document add` leaves), a row
+    without its file is a missing document.
+    """
+    finals = {sha256: home / DOCUMENTS / sha256[:2] / sha256 for sha256 in unpacked}
+    for sha256, final in finals.items():
+        if final.exists() and final.read_bytes() != unpacked[sha256].read_bytes():
+            raise TargetNotEmpty(
+                f"{final} already holds other bytes than the backup's document {sha256}: this home belongs to "
+                "another ledger; restore into an empty CUSTODY_HOME",
+                field="CUSTODY_HOME",
+                rule="document_file_conflict",
+            )
+    for sha256, final in finals.items():
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not final.exists():
+            os.link(unpacked[sha256], final)
 
 
 def _refuse_non_empty(settings: Settings) -> None:

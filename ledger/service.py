@@ -8,7 +8,6 @@ event in one transaction, or none.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -19,25 +18,30 @@ from uuid import UUID
 from domain.aggregate import Aggregate
 from domain.bedside_identity import IdentityMatch, WristbandScan
 from domain.catalogue import Catalogue
+from domain.catalogue_events import CATALOGUE_CHANGED_TYPE
 from domain.errors import IdentityMismatch, InvalidInput, NotFound, TimeRuleViolation
 from domain.events import Actor, Context, Meaning, NewEvent
 from domain.pathway_policy import PathwayPolicy, parse_visits
 from domain.registry import AGGREGATE_CLASSES, decide
-from domain.staff import STAFF_EVENT_TYPES, StaffMember, decide_staff, staff_id_for
+from domain.staff import STAFF_AGGREGATES, STAFF_EVENT_TYPES, StaffMember, decide_staff, staff_id_for
+from ledger.catalogue_source import SignedCatalogues
 from ledger.clock import Clock, SystemClock
+from ledger.documents import DocumentStore, reference_writes
 from ledger.envelope import Envelope, event_body, seal
 from ledger.identity_store import IdentityStore
 from ledger.keys import KdfParameters, KeyPair
 from ledger.keystore import KeyStore
-from ledger.ledger_meta import LedgerMeta
+from ledger.ledger_meta import LEDGER_USER, LedgerMeta
+from ledger.password_enrolment import PasswordChangeRequired, must_change_password
 from ledger.recorders import InTransaction
 from ledger.restore_hold import ensure_writable
-from ledger.settings import Settings
-from ledger.signing_session import SignatureRefused, SigningSessions
+from ledger.settings import Settings, required_document_fields
+from ledger.signing_lockout import Channel, SigningLocked, SigningLockout
+from ledger.signing_session import SignatureRefused, SigningSessions, WrongSigningPassword
 from ledger.store import ConcurrentChange, EventStore
 from ledger.wristband import match_wristband
 
-KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, StaffMember.kind: StaffMember}
+KINDS: dict[str, type[Aggregate]] = {**AGGREGATE_CLASSES, **STAFF_AGGREGATES}
 WithEvents = Callable[[list[Envelope]], Sequence[InTransaction]]
 DEFAULT_TIME_ATTEMPTS = 2
 
@@ -48,19 +52,6 @@ class Head:
 
     version: int
     hash: str | None
-
-
-def load_catalogue(settings: Settings) -> Catalogue:
-    """The default catalogue, overridden by CUSTODY_CATALOGUE_FILE when set."""
-    if settings.catalogue_file is None:
-        return Catalogue.default()
-    try:
-        data = json.loads(settings.catalogue_file.read_text())
-    except (OSError, ValueError) as error:
-        raise InvalidInput(
-            f"catalogue file {settings.catalogue_file}: {error}", field="CUSTODY_CATALOGUE_FILE"
-        ) from error
-    return Catalogue.from_mapping(data)
 
 
 def load_pathway_policy(settings: Settings) -> PathwayPolicy:
@@ -86,8 +77,15 @@ class CustodyLedger:
         self.keys = KeyStore(self.store)
         self.meta = LedgerMeta(self.store, settings)
         self.sessions = SigningSessions(self.clock, timedelta(minutes=settings.signing_idle_minutes))
-        self.catalogue = load_catalogue(settings)
+        self.signing_lockout = SigningLockout(self.store, self.clock, settings.signing_max_failures)
+        self.catalogues = SignedCatalogues(self.store, settings)
         self.pathway_policy = load_pathway_policy(settings)
+        self.documents_required = required_document_fields(settings.documents_required)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The latest signed catalogue (ledger/catalogue_source.py): what the next step is judged by."""
+        return self.catalogues.in_force()
 
     @property
     def kdf(self) -> KdfParameters:
@@ -99,6 +97,11 @@ class CustodyLedger:
     def identities(self) -> IdentityStore:
         """The sealed patient identities (opened on first use: the master secret may not exist before init)."""
         return IdentityStore(self.store, self.settings.home)
+
+    @cached_property
+    def documents(self) -> DocumentStore:
+        """The content-addressed documents signed steps reference (ledger/documents.py)."""
+        return DocumentStore(self.store, self.settings.home, self.identities)
 
     def match_wristband(self, pseudonym: str, scan: WristbandScan) -> IdentityMatch:
         """The domain's wristband check: compared here, so only the verdict leaves the ledger."""
@@ -150,6 +153,7 @@ class CustodyLedger:
         expected_version: int | None = None,
         session: str | None = None,
         with_events: WithEvents | None = None,
+        channel: Channel = "cli",
     ) -> list[Envelope]:
         """Record one step: check it, sign every resulting event as ``user``, store all or nothing.
 
@@ -160,21 +164,25 @@ class CustodyLedger:
         change that slips in between). ``session`` names the user's signing session when
         one person may hold several (one per API sign-in). ``with_events`` builds, from
         the sealed envelopes, side-table writes stored in the same transaction (the
-        answer a retried HTTP request will get).
+        answer a retried HTTP request will get). ``channel`` says where the password was typed
+        (``cli``, ``rest``, ``web``), for the audit row of a wrong one (ledger/signing_lockout.py).
 
         When the user gives no ``occurred_at``, the step happens "now": now is read at
         decision time, after the key is unsealed, and read again if a colleague's step
         landed between that reading and the load — the user never sent a time, so they
         are never refused for one; a step that still lands first is a ``ConcurrentChange``.
         """
+        if event_type != CATALOGUE_CHANGED_TYPE:
+            self.catalogues.ensure_file_applied()
         actor, member = self.actor(user)
-        signer = self.signer_for(member, password, session)
+        signer = self.signer_for(member, password, session, channel=channel)
         for attempt in range(DEFAULT_TIME_ATTEMPTS):
             now = self.clock.now()
             try:
                 return self._decide_and_store(
                     event_type, aggregate_id, payload, actor, signer, now,
                     occurred_at if occurred_at is not None else now, meaning, expected_version, with_events,
+                    signer_record=member,
                 )  # fmt: skip
             except TimeRuleViolation as refusal:
                 if occurred_at is not None or refusal.rule != "before_previous_step":
@@ -197,6 +205,8 @@ class CustodyLedger:
         meaning: str | None,
         expected_version: int | None,
         with_events: WithEvents | None,
+        *,
+        signer_record: StaffMember | None = None,
     ) -> list[Envelope]:
         ctx = Context(
             actor=actor,
@@ -207,6 +217,9 @@ class CustodyLedger:
             pathway=self.pathway_policy,
             identity=self.match_wristband,
             bedside_check_valid_minutes=self.settings.bedside_check_valid_minutes,
+            signer=signer_record,
+            documents=self.documents.lookup,
+            documents_required=self.documents_required,
         )
         heads: dict[UUID, Head] = {}
 
@@ -231,14 +244,40 @@ class CustodyLedger:
             raise
         return self.append_signed(new_events, actor, signer, heads, now, with_events)
 
-    def signer_for(self, member: StaffMember, password: str | None, session: str | None = None) -> KeyPair:
+    def signer_for(
+        self, member: StaffMember, password: str | None, session: str | None = None, *, channel: Channel = "cli"
+    ) -> KeyPair:
+        """The key ``member`` signs with now, through the signing lockout.
+
+        A locked person is refused before their key is tried; a wrong password is counted
+        (and may lock); the right one resets the count. The ledger's own key is unlocked by
+        the master secret, not a password, so no lockout applies to it.
+        """
         if member.role == "system":
             return self.meta.ledger_key_pair()
         active = member.active_keys
         if not active:
             raise SignatureRefused(f"{member.username} has no active signing key")
         key_id = active[-1]
-        return self.sessions.signer(_holder(member.username, session), key_id, lambda: self.keys.get(key_id), password)
+        if password is not None and must_change_password(self.store, member.username):
+            raise PasswordChangeRequired(member.username)  # an enrolment secret signs nothing
+        try:
+            state = self.signing_lockout.check(member.username, channel)
+            try:
+                pair = self.sessions.signer(
+                    _holder(member.username, session), key_id, lambda: self.keys.get(key_id), password
+                )
+            except WrongSigningPassword as wrong:
+                failures = self.signing_lockout.failed(member.username, channel)
+                raise WrongSigningPassword(
+                    f"{wrong} ({failures} of {self.signing_lockout.max_failures} wrong passwords in a row lock signing)"
+                ) from None
+        except SigningLocked:
+            self.sessions.close(member.username)  # no open session of a locked person signs either
+            raise
+        if password is not None:
+            self.signing_lockout.succeeded(state)
+        return pair
 
     def signature_needs_password(self, username: str, session: str | None = None) -> bool:
         """Would the next signature of ``username`` (in ``session``) ask for the password? What a dialog shows."""
@@ -261,7 +300,12 @@ class CustodyLedger:
         with_events: WithEvents | None = None,
     ) -> list[Envelope]:
         envelopes = []
+        by_ledger: tuple[Actor, KeyPair] | None = None
         for event in new_events:
+            signed_as, key = actor, signer
+            if event.by_ledger:  # a fact the ledger judged from figures: signed by the ledger itself
+                by_ledger = by_ledger or (self.actor(LEDGER_USER)[0], self.meta.ledger_key_pair())
+                signed_as, key = by_ledger
             head = heads.get(event.aggregate_id)
             if head is None:
                 head = self.replay(self.history(event.aggregate_id))[1]
@@ -274,16 +318,17 @@ class CustodyLedger:
                 payload=event.payload,
                 occurred_at=event.occurred_at,
                 recorded_at=now,
-                actor=actor,
+                actor=signed_as,
                 meaning=str(event.meaning),
                 prev_hash=head.hash,
-                key_id=signer.key_id,
+                key_id=key.key_id,
             )
-            envelope = seal(body, signer)
+            envelope = seal(body, key)
             heads[event.aggregate_id] = Head(envelope.version, envelope.hash)
             envelopes.append(envelope)
         ensure_writable(self.store)
-        self.store.append(envelopes, with_events(envelopes) if with_events is not None else ())
+        side_writes = [*reference_writes(envelopes), *(with_events(envelopes) if with_events is not None else ())]
+        self.store.append(envelopes, side_writes)
         return envelopes
 
 

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     kdf_parallelism: int = 4
     catalogue_file: Path | None = Field(default=None, description="JSON file overriding the product catalogue.")
     verify_workers: int = Field(
-        default_factory=lambda: (os.cpu_count() or 1) + 1,
-        description="Verification threads: one more than the cores, so a core never waits on the GIL hand-off.",
+        default_factory=lambda: os.cpu_count() or 1,
+        description="Verification worker processes, one per core (a log under 10 000 events is checked in-process).",
     )
     lock_timeout_seconds: int = 5
     checkpoint_every_events: int = Field(default=1000, description="Sign a checkpoint after this many new events.")
@@ -55,11 +55,33 @@ class Settings(BaseSettings):
     token_minutes: float = Field(default=30.0, gt=0, description="How long an HTTP API sign-in (bearer token) lasts.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins in a row that lock an account.")
     login_lockout_minutes: float = Field(default=15.0, gt=0, description="How long a locked account stays locked.")
+    signing_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Wrong signing passwords in a row (any channel) that lock a person's signing until an administrator "
+            "unlocks it (21 CFR Part 11 §11.300(d)); separate from the sign-in lockout."
+        ),
+    )
     max_body_bytes: int = Field(
         default=256 * 1024,
         ge=4096,
         le=16 * 1024 * 1024,
         description="Largest HTTP request body accepted; a larger one is refused (413) before it is read whole.",
+    )
+    max_document_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Largest document stored (`custody document add`, POST /documents); README, 'Documents'.",
+    )
+    documents_required: str = Field(
+        default="",
+        description=(
+            "Steps recorded only with their document: event types (every document field) or Type.field, separated "
+            "by commas, e.g. 'QcResultsRecorded,ShipmentReceived.document'. Empty: documents are optional."
+        ),
     )
 
     bedside_check_valid_minutes: int = Field(
@@ -90,6 +112,13 @@ class Settings(BaseSettings):
         witness_entries(value)
         return value
 
+    @field_validator("documents_required")
+    @classmethod
+    def _known_document_fields(cls, value: str) -> str:
+        """Refuse at start-up a required document that no step references (a typo would require nothing)."""
+        required_document_fields(value)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -109,6 +138,17 @@ class Settings(BaseSettings):
     def backend(self) -> str:
         """'postgresql' or 'sqlite'."""
         return "postgresql" if self.database_url else "sqlite"
+
+
+def required_document_fields(text: str) -> frozenset[str]:
+    """The ``Type.field`` document fields a CUSTODY_DOCUMENTS_REQUIRED value names; ``ValueError`` naming a bad one."""
+    from domain.document_rules import parse_required
+    from domain.registry import EVENT_TYPES
+
+    try:
+        return parse_required(text, EVENT_TYPES)
+    except InvalidInput as error:
+        raise ValueError(error.message) from None
 
 
 def witness_entries(text: str) -> list[tuple[str, WitnessKey]]:

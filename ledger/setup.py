@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.aggregate import Aggregate, Loader
 from domain.errors import InvalidInput, NotFound
 from domain.events import Actor, Context, Meaning, NewEvent
 from domain.staff import StaffMember, decide_staff, staff_id_for
+from ledger.catalogue_changes import catalogue_at_initialisation
 from ledger.credentials import hasher_for, store_password_hash
 from ledger.envelope import Envelope
 from ledger.keys import KeyPair, WrongPassword, seal_key, unseal_key
@@ -23,6 +26,7 @@ from ledger.ledger_meta import LEDGER_USER
 from ledger.migrate import apply_migrations
 from ledger.secrets import ensure_master_secret
 from ledger.service import CustodyLedger, Head
+from ledger.signing_lockout import Channel
 from ledger.signing_session import SignatureRefused
 from ledger.trust_anchor import LEDGER_PUBLIC_KEY_FILE
 
@@ -40,6 +44,8 @@ class InitReport:
     resealed_identities: int = 0
     ledger_id: str = ""
     ledger_key_id: str = ""
+    catalogue: str = ""
+    """What became of CUSTODY_CATALOGUE_FILE (ledger/catalogue_changes.py); empty when none is configured."""
 
 
 def check_password(password: str, field_name: str = "password") -> None:
@@ -72,6 +78,7 @@ def initialise(ledger: CustodyLedger, admin_password: str, admin_name: str = "Ad
         check_password(admin_password, "admin password")
         register_staff(ledger, "admin", admin_name, "admin", admin_password, registrar=LEDGER_USER)
         report.created_admin = True
+    report.catalogue = catalogue_at_initialisation(ledger, report.created_ledger)
     return report
 
 
@@ -88,8 +95,25 @@ def _record_genesis(ledger: CustodyLedger) -> None:
     actor = Actor(user_id=LEDGER_USER, name="Custody Ledger", role="system")
     staff_id = staff_id_for(LEDGER_USER)
     now = ledger.clock.now()
-    events = _registration_events(staff_id, LEDGER_USER, "Custody Ledger", "system", pair, actor, now, None)
-    ledger.append_signed(events, actor, pair, {staff_id: Head(0, None)}, now)
+    heads: dict[uuid.UUID, Head] = {}
+    events = _registration_events(
+        staff_id, LEDGER_USER, "Custody Ledger", "system", pair, actor, now, _tracking_loader(ledger, heads)
+    )
+    ledger.append_signed(events, actor, pair, heads, now)
+
+
+def _tracking_loader(ledger: CustodyLedger, heads: dict[uuid.UUID, Head]) -> Loader:
+    """Load as ``record`` does, noting each head seen: the events then land on exactly those versions.
+
+    A registration claims its printed name on the version of the name's aggregate it read
+    (domain/printed_names.py), so a concurrent claim of the same name is refused by the store.
+    """
+
+    def load(target: uuid.UUID) -> Aggregate | None:
+        aggregate, heads[target] = ledger.replay(ledger.history(target))
+        return aggregate
+
+    return load
 
 
 def _registration_events(
@@ -100,12 +124,11 @@ def _registration_events(
     pair: KeyPair,
     actor: Actor,
     now: datetime,
-    existing: StaffMember | None,
+    load: Loader,
 ) -> list[NewEvent]:
     ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
-    state: dict[uuid.UUID, StaffMember | None] = {staff_id: existing}
     events = decide_staff(
-        "StaffMemberRegistered", staff_id, {"username": username, "name": name, "role": role}, ctx, state.get
+        "StaffMemberRegistered", staff_id, {"username": username, "name": name, "role": role}, ctx, load
     )
     registered = StaffMember(staff_id)
     registered.username, registered.name, registered.role = username, name, role
@@ -118,14 +141,17 @@ def _key_payload(pair: KeyPair) -> dict[str, str]:
     return {"key_id": pair.key_id, "public_key": base64.b64encode(pair.public_key).decode()}
 
 
-def _replacement_events(
-    member: StaffMember, pair: KeyPair, old_key: str, actor: Actor, now: datetime
+def replacement_events(
+    member: StaffMember, pair: KeyPair, old_keys: Sequence[str], actor: Actor, now: datetime, *, reason: str = "rotated"
 ) -> list[NewEvent]:
-    """Register ``pair`` and revoke ``old_key`` for one staff member: a key rotation, as two signed events."""
+    """Register ``pair`` and revoke each of ``old_keys`` for one staff member, as signed events: a key rotation,
+    or a re-enrolment (ledger/reenrolment.py). The new key comes first, so the person never has no active key."""
     ctx = Context(actor=actor, occurred_at=now, now=now, meaning=Meaning.APPROVED)
     events = decide_staff("SigningKeyRegistered", member.id, _key_payload(pair), ctx, {member.id: member}.get)
-    revocation = {"key_id": old_key, "reason": "rotated"}
-    return events + decide_staff("SigningKeyRevoked", member.id, revocation, ctx, {member.id: member}.get)
+    for old_key in old_keys:
+        revocation = {"key_id": old_key, "reason": reason}
+        events += decide_staff("SigningKeyRevoked", member.id, revocation, ctx, {member.id: member}.get)
+    return events
 
 
 def register_staff(
@@ -137,21 +163,32 @@ def register_staff(
     *,
     registrar: str,
     registrar_password: str | None = None,
+    channel: Channel = "cli",
+    must_change_password: bool = False,
 ) -> list[Envelope]:
-    """Create a person's key pair, seal it under their password, and record who they are."""
+    """Create a person's key pair, seal it under their password, and record who they are.
+
+    ``must_change_password``: ``password`` is a one-time enrolment secret an administrator hands
+    over, which the person must replace before it signs anything (ledger/password_enrolment.py) —
+    what `custody staff add` and ``POST /staff`` do. Left False, the password is the person's own:
+    the administrator's at `custody init`, and the demonstration's and the tests' people, whose
+    passwords are published with them and who must be able to sign at once.
+    """
     check_password(password)
     actor, member = ledger.actor(registrar)
-    signer = ledger.signer_for(member, registrar_password)
+    signer = ledger.signer_for(member, registrar_password, channel=channel)
     staff_id = staff_id_for(username)
-    existing, head = ledger.replay(ledger.history(staff_id))
-    if existing is not None:
+    heads: dict[uuid.UUID, Head] = {}
+    load = _tracking_loader(ledger, heads)
+    if load(staff_id) is not None:
         raise InvalidInput(f"staff member {username!r} is already registered", field="username", rule="already_exists")
     pair = KeyPair.generate()
     now = ledger.clock.now()
-    events = _registration_events(staff_id, username, name, role, pair, actor, now, None)
+    events = _registration_events(staff_id, username, name, role, pair, actor, now, load)
     ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
-    store_password_hash(ledger.store, username, hasher_for(ledger.kdf).hash(password), now)
-    return ledger.append_signed(events, actor, signer, {staff_id: head}, now)
+    encoded = hasher_for(ledger.kdf).hash(password)
+    store_password_hash(ledger.store, username, encoded, now, must_change=must_change_password)
+    return ledger.append_signed(events, actor, signer, heads, now)
 
 
 def revoke_key(
@@ -194,7 +231,7 @@ def rotate_key(
     signer = ledger.signer_for(registrar, by_password)
     pair = KeyPair.generate()
     now = ledger.clock.now()
-    events = _replacement_events(member, pair, old_key, actor, now)
+    events = replacement_events(member, pair, (old_key,), actor, now)
     ledger.keys.put(username, seal_key(pair, password, ledger.kdf), now)
     _, head = ledger.replay(ledger.history(member.id))
     ledger.sessions.close(username)
@@ -216,7 +253,7 @@ def rotate_ledger_key(ledger: CustodyLedger) -> list[Envelope]:
     now = ledger.clock.now()
     ledger.keys.put(LEDGER_USER, ledger.meta.seal_ledger_key(pair), now)
     actor = Actor(user_id=LEDGER_USER, name=member.name, role="system")
-    events = _replacement_events(member, pair, old.key_id, actor, now)
+    events = replacement_events(member, pair, (old.key_id,), actor, now)
     _, head = ledger.replay(ledger.history(member.id))
     envelopes = ledger.append_signed(events, actor, old, {member.id: head}, now)
     write_trust_anchor(ledger)

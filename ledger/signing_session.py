@@ -26,6 +26,10 @@ class SignatureRefused(Exception):
         self.password_required = password_required
 
 
+class WrongSigningPassword(SignatureRefused):
+    """The password given does not unseal the signer's key: a failed signature attempt, which the lockout counts."""
+
+
 @dataclass
 class _Session:
     pair: KeyPair
@@ -62,7 +66,7 @@ class SigningSessions:
             pair = unseal_key(sealed_key, password)
         except WrongPassword:
             self._sessions.pop(user_id, None)
-            raise SignatureRefused(f"wrong password for {user_id.split('/')[0]}: nothing was signed") from None
+            raise WrongSigningPassword(f"wrong password for {user_id.split('/')[0]}: nothing was signed") from None
         self._sessions[user_id] = _Session(pair, now)
         return pair
 

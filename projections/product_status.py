@@ -4,7 +4,7 @@ One row per product, recomputed from the product's history whenever an event of
 it arrives. Rows hold only facts that do not depend on the reader's clock
 (``state_since``, ``deadline_at``): time in state and time left are computed at
 query time, so a rebuild writes exactly the rows incremental catch-up wrote.
-Deadlines come from the catalogue; after changing CUSTODY_CATALOGUE_FILE, run
+Deadlines come from the signed catalogue; after `custody catalogue apply`, run
 ``custody projections rebuild`` (``check`` reports the rows it would change).
 """
 

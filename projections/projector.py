@@ -29,8 +29,8 @@ from typing import ClassVar
 from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.catalogue import Catalogue
+from ledger.catalogue_source import replay_catalogue
 from ledger.follower import TRACKING_TABLE, Follower
-from ledger.service import load_catalogue
 from ledger.store import EventStore, SideCursor
 from projections.faults import FAULTS, fault_row, unavailable
 from projections.logged import LoggedEvent, Undecodable, decode_batch
@@ -64,7 +64,7 @@ class ProjectionFollower(Follower):
 
     def __init__(self, store: EventStore, catalogue: Catalogue | None = None) -> None:
         super().__init__(store)
-        self.catalogue = catalogue if catalogue is not None else load_catalogue(store.settings)
+        self.catalogue = catalogue if catalogue is not None else replay_catalogue(store).catalogue
         self._read_after: int | None = None
 
     @abstractmethod

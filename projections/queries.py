@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from domain.errors import NotFound
 from domain.staff import staff_id_for
 from ledger.store import EventStore, SideCursor
 from projections.audit import AUDIT, AuditFollower
+from projections.corrections import CORRECTION, annotate_timeline, audit_chains
 from projections.inventory import INVENTORY, InventoryFollower
-from projections.logged import instant
+from projections.logged import instant, records_of
 from projections.metrics import MILESTONES, MetricsFollower, summarise
 from projections.timeline import TIMELINE, TimelineFollower
 from projections.view import Row
@@ -37,7 +39,8 @@ def _exists(cursor: SideCursor, sql: str, params: tuple[Any, ...]) -> bool:
 
 
 def timeline(store: EventStore, pseudonym: str) -> list[Row]:
-    """Every event of every product of the patient, in the order things happened."""
+    """Every event of every product of the patient, in the order things happened; a corrected fact carries its
+    correction chain (original values, each correction, values in force) and a correction the fact it corrects."""
     TimelineFollower(store).catch_up()
     rows = _rows(
         store,
@@ -49,6 +52,7 @@ def timeline(store: EventStore, pseudonym: str) -> list[Row]:
     for row in rows:
         row["payload"] = json.loads(row["payload"])
         row["clinical"] = bool(row["clinical"])
+    annotate_timeline(rows)
     return rows
 
 
@@ -74,7 +78,9 @@ def audit(
     role: str | None = None,
     site: str | None = None,
 ) -> dict[str, list[Row]]:
-    """Every event matching the filters (recorded at or after ``since``), plus the near misses and deviations."""
+    """Every event matching the filters (recorded at or after ``since``), plus the near misses and deviations, and
+    the correction chains of the facts (or corrections) among them: original values, each correction, values in
+    force."""
     AuditFollower(store).catch_up()
     if user is not None and not store.stored_history(staff_id_for(user)):
         raise NotFound(f"no staff member is registered as {user!r}", field="user", rule="unknown_user")
@@ -93,7 +99,22 @@ def audit(
         "events": events,
         "near_misses": [row for row in events if row["flag"] == NEAR_MISS],
         "deviations": [row for row in events if row["flag"] == DEVIATION],
+        "corrections": _corrections_among(store, events),
     }
+
+
+def _corrections_among(store: EventStore, events: list[Row]) -> list[dict[str, Any]]:
+    """The chains of the aggregates corrected anywhere in their history that the selection touches."""
+    signed = {(str(row["aggregate_id"]), int(row["version"])) for row in events}
+    corrected = {aggregate for aggregate, _ in signed} & _corrected_aggregates(store)
+    histories = {aggregate: records_of(store.stored_history(UUID(aggregate))) for aggregate in sorted(corrected)}
+    return audit_chains(histories, signed)
+
+
+def _corrected_aggregates(store: EventStore) -> set[str]:
+    """Every aggregate with at least one correction (from the audit trail, all of it)."""
+    rows = _rows(store, f"SELECT DISTINCT aggregate_id FROM {AUDIT.name} WHERE event_type = %s", (CORRECTION,))
+    return {str(row["aggregate_id"]) for row in rows}
 
 
 def metrics(store: EventStore) -> list[dict[str, Any]]:

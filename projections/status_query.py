@@ -6,7 +6,8 @@ event store rather than the projection (which only knows the present). A step
 back-dated with ``occurred_at`` ≤ T but recorded after T is therefore not shown:
 the answer to "what did the ledger say then" must not change later.
 Time in state and time left are counted up to now, or up to T. Each bag's fate, the
-site setting that covers the product and a withdrawal of consent are added at query
+site setting that covers the product, a withdrawal of consent, the QC results against
+the release panel of the catalogue in force and the corrected facts are added at query
 time (projections/status_details.py), as of the same moment.
 """
 
@@ -20,6 +21,7 @@ from uuid import UUID
 from domain.catalogue import Catalogue
 from domain.errors import NotFound, RuleViolation
 from domain.events import EventRecord
+from ledger.catalogue_source import replay_catalogue
 from ledger.clock import parse_instant
 from ledger.store import APPLICATION_NAME, EventStore
 from projections.logged import instant, records_of
@@ -48,7 +50,8 @@ def status_now(
         return status_as_of(store, product_id, now, catalogue)
     if row is None:
         raise NotFound(f"no product has the id {product_id}", field="product")
-    return with_details(store, present(row, now, as_of=None), None)
+    in_force = catalogue if catalogue is not None else replay_catalogue(store).catalogue
+    return with_details(store, present(row, now, as_of=None), None, in_force)
 
 
 def _status_row(store: EventStore, product_id: UUID) -> tuple[Row | None, bool]:
@@ -95,7 +98,7 @@ def status_as_of(store: EventStore, product_id: UUID, as_of: datetime, catalogue
             rule="history_not_replayable",
         ) from error
     assert row is not None
-    return with_details(store, present(row, as_of, as_of=as_of), as_of)
+    return with_details(store, present(row, as_of, as_of=as_of), as_of, catalogue)
 
 
 def _recorded_by(records: list[EventRecord], moment: datetime) -> list[EventRecord]:

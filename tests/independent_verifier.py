@@ -17,6 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT = "custody-ledger/bundle/v2"
 TOP = {"format", "ledger_id", "product_id", "checkpoint", "key_events", "events", "heads"}
+DOCUMENT_FIELDS = {
+    "QcResultsRecorded": ("document",), "BatchQcRecorded": ("document",), "ProductReleased": ("document",),
+    "BatchReleased": ("document",), "ExceptionalReleaseApproved": ("document",),
+    "ExceptionalReleaseRequested": ("document",), "ShipmentReceived": ("document", "manifest"),
+    "ConsentSigned": ("document",), "AnnotationAdded": ("document",),
+}  # fmt: skip
 EVENT_PREFIX = b"custody-ledger/event/v1\n"
 DASH = "\u2014 "
 
@@ -215,7 +221,7 @@ class Keys:
 def check(text: str, trusted: set[bytes] | None) -> None:
     """Raise ``Refused`` unless the bundle verifies."""
     bundle = strict_json(text)
-    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT or set(bundle) != TOP:
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT or set(bundle) - {"documents"} != TOP:
         raise Refused("format or top-level keys")
     note_text, _ = read_note(bundle["checkpoint"])
     lines = note_text[:-1].split("\n")
@@ -272,6 +278,48 @@ def check(text: str, trusted: set[bytes] | None) -> None:
         path = [base64.b64decode(p, validate=True) for p in proof["proof"]]
         if not included(sha(b"\x00" + data), proof["index"], payload["aggregates"], path, map_root):
             raise Refused(f"{aggregate} is not complete")
+    check_documents(bundle.get("documents", []), [body for _, _, body, _ in events])
+
+
+def media_type(content: bytes) -> str | None:
+    """The media type of a document's bytes, by the rules of the format page."""
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if b"%PDF-" in content[:1024]:
+        return "application/pdf"
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if any((ord(c) < 0x20 and c not in "\t\r\n") or ord(c) == 0x7F for c in text):
+        return None
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    return "text/csv" if any(d in first for d in ",;\t") else None
+
+
+def check_documents(listing: Any, bodies: list[dict[str, Any]]) -> None:
+    """Step 8: the listing is exactly the signed references; every included file is the one referenced."""
+    signed = {}
+    for body in bodies:
+        for field in DOCUMENT_FIELDS.get(body["type"], ()):
+            ref = body["payload"].get(field)
+            if ref is not None:
+                signed[ref["sha256"]] = (ref["media_type"], ref["size_bytes"])
+    if [entry["sha256"] for entry in listing] != sorted(signed):
+        raise Refused("documents listed are not the referenced ones")
+    for entry in listing:
+        if set(entry) - {"sha256", "media_type", "size_bytes", "kind", "referenced_by", "content_base64"}:
+            raise Refused("document entry keys")
+        if (entry["media_type"], entry["size_bytes"]) != signed[entry["sha256"]]:
+            raise Refused("document described otherwise than signed")
+        if "content_base64" in entry:
+            content = base64.b64decode(entry["content_base64"], validate=True)
+            if sha(content).hex() != entry["sha256"] or len(content) != entry["size_bytes"]:
+                raise Refused("document content does not hash to its reference")
+            if media_type(content) != entry["media_type"]:
+                raise Refused("document content is not of its media type")
 
 
 def verify(text: str, trusted: set[bytes] | None) -> list[str]:

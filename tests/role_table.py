@@ -91,19 +91,25 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     # -- exceptions anyone in the chain may raise, and who may close them ----------------------------
     "AnnotationAdded": EVERYONE_IN_THE_CHAIN,
     "DeviationRecorded": EVERYONE_IN_THE_CHAIN,
-    "TemperatureExcursionRecorded": EVERYONE_IN_THE_CHAIN,
+    # and the ledger, which signs the excursion it finds in a receipt's data-logger figures
+    "TemperatureExcursionRecorded": EVERYONE_IN_THE_CHAIN | {SYSTEM},
     "IdentityMismatchRecorded": EVERYONE_IN_THE_CHAIN,
     # Anyone in the chain may ask to correct, but the rule narrows it per corrected event: only a role that may
     # record that event type (``allowed(type)``), or the QP as QA of the manufacturer's facts; tested in
     # tests/unit/test_four_eyes_and_corrections.py against this table.
     "EventCorrected": EVERYONE_IN_THE_CHAIN,
     "DeviationClosed": frozenset({PHARMACIST, PHYSICIAN, QP}),
+    # The QP lets a release through an open deviation; the treating physician the clinical steps (the rule narrows it).
+    "DeviationImpactAssessed": frozenset({PHYSICIAN, QP}),
     "MismatchResolved": frozenset({PHARMACIST, PHYSICIAN, QP}),
     # -- MSC bank batches: the manufacturer's Qualified Person ---------------------------------------
     "BatchRegistered": frozenset({QP}),
     "BatchQcRecorded": frozenset({QP}),
     "BatchReleased": frozenset({QP}),
     "BatchRecalled": frozenset({QP}),
+    # -- the product catalogue (limits, windows, release panels) is product specification: the QP approves it;
+    # the ledger signs only the file in place when it is initialised, before any QP exists --------------
+    "CatalogueChanged": frozenset({QP, SYSTEM}),
     # -- the registers: administrators and the ledger itself, never a clinical role -----------------
     "SiteRegistered": REGISTRARS,
     "AccreditationGranted": REGISTRARS,
@@ -117,7 +123,9 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "SponsorUserRevoked": REGISTRARS,
     # -- a site's readiness for a trial: the sponsor, or the administrator on its behalf ---------------
     "TrialSiteOpened": TRIAL_SITE_SIGNERS,
-    "TrialPrerequisiteAttested": TRIAL_SITE_SIGNERS,
+    # each prerequisite by who can vouch for it (per-prerequisite table: tests/unit/test_trial_site_attesters.py);
+    # the event by anyone who vouches for one, never the ledger itself
+    "TrialPrerequisiteAttested": frozenset({PHYSICIAN, PHARMACIST, QP, SPONSOR, ADMIN}),
     "TrialStaffDesignated": TRIAL_SITE_SIGNERS,
     "TrialSiteActivated": TRIAL_SITE_SIGNERS,
     "TrialSiteSuspended": TRIAL_SITE_SIGNERS,
@@ -125,6 +133,12 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "StaffMemberRegistered": REGISTRARS,
     "SigningKeyRegistered": REGISTRARS,
     "SigningKeyRevoked": REGISTRARS,
+    # -- training records: the administrator keeps them (the ledger for its demonstration and test people);
+    # a QP certifies products, not colleagues' training, and nobody qualifies themselves ------------
+    "StaffQualificationRecorded": REGISTRARS,
+    "StaffQualificationWithdrawn": REGISTRARS,
+    "StaffSpecialtyRecorded": REGISTRARS,
+    "PrintedNameClaimed": REGISTRARS,  # derived from StaffMemberRegistered, signed by whoever registers
     # -- the ledger's own statement of every aggregate's head, at each checkpoint: nobody else ----------
     "AggregateHeadsCommitted": frozenset({SYSTEM}),
 }
@@ -139,8 +153,16 @@ DERIVED = frozenset(
 )  # fmt: skip
 """Recorded by the domain as the consequence of another event, never requested on their own."""
 
-STAFF_EVENTS = frozenset({"StaffMemberRegistered", "SigningKeyRegistered", "SigningKeyRevoked"})
+STAFF_EVENTS = frozenset(
+    {
+        "StaffMemberRegistered", "SigningKeyRegistered", "SigningKeyRevoked",
+        "StaffQualificationRecorded", "StaffQualificationWithdrawn", "StaffSpecialtyRecorded",
+    }
+)  # fmt: skip
 """Recorded through ``custody staff`` / ``custody keys``, outside the event-type registry."""
+
+PRINTED_NAME_EVENTS = frozenset({"PrintedNameClaimed"})
+"""Recorded by the domain with each registration, on the printed name's own aggregate."""
 
 LOG_EVENTS = frozenset({"AggregateHeadsCommitted"})
 """Recorded by the ledger itself at each checkpoint, outside the event-type registry."""
@@ -176,3 +198,6 @@ PATHWAY_READERS = frozenset({NURSE, PHYSICIAN, PHARMACIST, AUDITOR})
 
 REGISTER_READERS = PEOPLE
 """Sites, trials, shipments and bank batches, to find valid codes: every person (a sponsor only its trials')."""
+
+CATALOGUE_READERS = PEOPLE
+"""The signed product catalogue and its history: every signed-in person; it names no patient or product."""

@@ -27,8 +27,13 @@ PATHWAY_READERS = PATIENT_READERS
 """A care pathway is the patient's clinical record: the care team and auditors, never a sponsor or courier."""
 REGISTER_READERS = PRODUCT_READERS
 """Sites, trials, shipments and batches, to find valid codes; a sponsor sees only its trials' (the handlers filter)."""
+CATALOGUE_READERS = EVERYONE
+"""The signed product catalogue and its history: limits and panels every step is judged by; no patient, no product."""
 INVENTORY_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.QP, R.AUDITOR})
 AUDIT_READERS = frozenset({R.PHARMACIST, R.QP, R.AUDITOR, R.ADMIN})
+SECURITY_LOG_READERS = frozenset({R.AUDITOR, R.ADMIN})
+"""The audit log of people (identity reveals and erasures, wrong signing passwords, signing locks and unlocks,
+ledger/audit_log.py): part of the audit trail for the auditor and the administrator only."""
 METRICS_READERS = frozenset({R.PHYSICIAN, R.PHARMACIST, R.QP, R.AUDITOR})
 VERIFIERS = frozenset({R.PHARMACIST, R.QP, R.AUDITOR, R.ADMIN})
 PATIENT_REGISTRARS = frozenset({R.NURSE, R.PHYSICIAN})

@@ -31,14 +31,32 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.rest import admin, batches, pathways, problems, reads, security, shipments, sites, trials, writes
+from api.rest import (
+    admin,
+    batches,
+    documents,
+    me,
+    pathways,
+    problems,
+    reads,
+    security,
+    shipments,
+    sites,
+    trials,
+    writes,
+)
+from api.rest import catalogue as catalogue_routes
+from api.rest import fhir as fhir_routes
 from api.rest import log as log_routes
+from api.rest import log_tiles as log_tile_routes
+from api.rest import staff_training as staff_training_routes
 from api.rest import trial_sites as trial_site_routes
 from api.rest.access_log import SAFE_METHODS, AccessLog
 from api.rest.body_limits import MAX_JSON_DEPTH, BodyLimit
 from api.rest.context import ApiContext, context
 from api.web import errors as web_errors
 from api.web import pages as web
+from api.web import password as web_password
 from api.web import trial_sites as web_trial_sites
 from api.web import views as web_views
 from api.web.errors import as_page
@@ -175,7 +193,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(title="Custody Ledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(ReadsMayLag)
     app.add_middleware(AccessLog)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    document_limit = settings.max_document_bytes + documents.MULTIPART_OVERHEAD
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, larger={("POST", "/documents"): document_limit})
     app.add_exception_handler(RecursionError, as_page(too_deep))
     for error_type in (CustodyError, ConcurrentChange, SignatureRefused):
         app.add_exception_handler(error_type, as_page(problems.custody_error))
@@ -192,12 +211,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(security.router)
     app.include_router(writes.router)
     app.include_router(reads.router)
+    app.include_router(fhir_routes.router)
     app.include_router(log_routes.router)
+    app.include_router(log_tile_routes.router)
     app.include_router(admin.router)
-    for register in (sites, trials, pathways, shipments, batches):
+    app.include_router(staff_training_routes.router)
+    app.include_router(me.router)
+    for register in (sites, trials, pathways, shipments, batches, catalogue_routes):
         app.include_router(register.router)
     app.include_router(trial_site_routes.router)
+    app.include_router(documents.router)
     app.include_router(web.router)
+    app.include_router(web_password.router)
     app.include_router(web_views.router)
     app.include_router(web_trial_sites.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="static")

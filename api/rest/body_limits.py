@@ -4,13 +4,16 @@ A body announced larger than ``CUSTODY_MAX_BODY_BYTES`` (``Content-Length``) is
 refused at once with 413, before a byte of it is read and before anyone is
 authenticated; a body sent without a length (chunked) is counted as it arrives and
 refused as soon as it passes the limit, so the server never buffers it whole.
-JSON nesting is bounded separately (``MAX_JSON_DEPTH``) where bodies are parsed:
+A route that takes files (``POST /documents``) is given its own, larger limit
+(``larger``: CUSTODY_MAX_DOCUMENT_BYTES plus the multipart framing); every other route
+keeps the generic one. JSON nesting is bounded separately (``MAX_JSON_DEPTH``) where bodies are parsed:
 a body nested thousands deep is a 422, never a recursion error.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,20 +42,22 @@ def _refusal(limit: int) -> tuple[dict[str, Any], bytes]:
 
 
 class BodyLimit:
-    """ASGI middleware refusing bodies over ``limit`` bytes, announced or streamed."""
+    """ASGI middleware refusing bodies over ``limit`` bytes (or a route's own, in ``larger``), announced or streamed."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: Mapping[tuple[str, str], int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse an announced oversize at once; count a streamed body as it arrives."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get((scope.get("method", ""), scope.get("path", "")), self.limit)
         announced = dict(scope.get("headers") or ()).get(b"content-length")
-        if announced is not None and announced.isdigit() and int(announced) > self.limit:
-            await self._refuse(send)
+        if announced is not None and announced.isdigit() and int(announced) > limit:
+            await self._refuse(send, limit)
             return
         seen = 0
         started = refused = False
@@ -64,12 +69,12 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     # Answer now and tell the application the client is gone: it stops reading, and
                     # whatever it does next (FastAPI wraps body errors in its own 400) is not sent.
                     refused = True
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -87,8 +92,8 @@ class BodyLimit:
             if not refused:
                 raise
 
-    async def _refuse(self, send: Send) -> None:
-        start, body = _refusal(self.limit)
+    async def _refuse(self, send: Send, limit: int) -> None:
+        start, body = _refusal(limit)
         await send(start)
         await send({"type": "http.response.body", "body": body})
 

@@ -86,7 +86,8 @@ class ApiContext:
         """Check a password (counting failures, refusing while locked); a token when it is right.
 
         The one sign-in of the HTTP API and the web pages: the ledger's own user and
-        anyone unknown are refused exactly like a wrong password.
+        anyone unknown are refused exactly like a wrong password. The right enrolment secret
+        gives ``PASSWORD_CHANGE_REQUIRED`` and a token that opens only the password change.
         """
         if text_problem(username) is not None:  # no one can be registered under it: refused, nothing counted
             return SignInResult(SignIn.REFUSED, None, None)
@@ -94,8 +95,13 @@ class ApiContext:
         staff = member if isinstance(member, StaffMember) and member.role != Role.SYSTEM else None
         active_key = staff.active_keys[-1] if staff is not None and staff.active_keys else None
         attempt = self.credentials.sign_in(username, password, active_key, self.ledger.clock.now())
+        if attempt.outcome is SignIn.PASSWORD_CHANGE_REQUIRED and staff is not None:
+            token = self.tokens.issue(staff.username, staff.role, password_change_only=True)
+            principal = Principal(staff.username, staff.role, staff.name, "", password_change_only=True)
+            return SignInResult(SignIn.PASSWORD_CHANGE_REQUIRED, principal, None, token)
         if attempt.outcome is not SignIn.ACCEPTED or staff is None:
-            outcome = SignIn.REFUSED if attempt.outcome is SignIn.ACCEPTED else attempt.outcome
+            proven = attempt.outcome in (SignIn.ACCEPTED, SignIn.PASSWORD_CHANGE_REQUIRED)
+            outcome = SignIn.REFUSED if proven else attempt.outcome
             return SignInResult(outcome, None, attempt.locked_until)
         principal = Principal(staff.username, staff.role, staff.name, "")
         return SignInResult(SignIn.ACCEPTED, principal, None, self.tokens.issue(staff.username, staff.role))
@@ -104,7 +110,8 @@ class ApiContext:
         """The person a valid token names, as the ledger knows them now; ``InvalidToken`` if their role changed."""
         if actor.role != claims["role"]:
             raise InvalidToken("your role changed since you signed in: sign in again")
-        return Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]))
+        only = bool(claims.get("pwd", False))
+        return Principal(actor.user_id, str(actor.role), actor.name, str(claims["sid"]), password_change_only=only)
 
     @property
     def settings(self) -> Settings:

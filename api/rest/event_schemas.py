@@ -33,6 +33,8 @@ FORMATS = {Format.TIMESTAMP: "date-time", Format.DATE: "date", Format.UUID: "uui
 FORMAT_HINTS = {
     Format.COI: "ISBT 128 chain-of-identity (DIN + product code), as printed or scanned",
     Format.DIN: "ISBT 128 donation identification number, with its check character",
+    Format.SEC: "EU Single European Code (Directive 2006/86/EC Annex VII), 40 characters, spaced or compact",
+    Format.SHA256: "SHA-256 of a stored document, 64 hexadecimal digits, as `custody document add` prints it",
 }
 
 

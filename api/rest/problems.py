@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import CustodyError, InvalidInput, NotFound, RuleViolation
+from ledger.password_enrolment import PasswordChangeRequired
+from ledger.signing_lockout import SigningLocked
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
 
@@ -114,6 +116,10 @@ def status_of(error: Exception) -> tuple[int, str]:
         return 409, "Changed by someone else"
     if isinstance(error, RuleViolation):
         return 409, "Conflict with the current state"
+    if isinstance(error, SigningLocked):
+        return 401, "Signing locked"
+    if isinstance(error, PasswordChangeRequired):
+        return 403, "Password change required"
     if isinstance(error, SignatureRefused):
         return 401, "Signature not authenticated"
     return 422, "Refused"
@@ -129,7 +135,7 @@ def _custody_problem(error: Exception) -> JSONResponse:
     if isinstance(error, CustodyError):
         return problem_response(status, title, error.message, rule=error.rule, field=error.field)
     if isinstance(error, SignatureRefused):
-        rule = "signature_password_required" if error.password_required else "signature_authentication"
+        rule = "signature_password_required" if error.password_required else error.rule
         return problem_response(status, title, str(error), rule=rule, field="password")
     rule = str(getattr(error, "rule", "refused"))
     return problem_response(status, title, str(error), rule=rule)
@@ -187,7 +193,7 @@ def http_error(request: Request, error: Exception) -> JSONResponse:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem answers an endpoint can give."""
     described = {
-        401: "Not signed in, token expired, or the signature password is missing or wrong",
+        401: "Not signed in, token expired, the signature password is missing or wrong, or signing is locked",
         403: "Your role may not do this",
         404: "Nothing has that id",
         409: "Conflicts with the stored state, or someone changed it first",

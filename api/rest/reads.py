@@ -29,8 +29,10 @@ from domain.errors import NotFound
 from domain.events import Actor, Role
 from domain.product import TherapyProduct
 from domain.trial import visible_to
+from ledger.audit_log import read_audit
 from ledger.bundle import export_bundle
 from ledger.clock import instant_field
+from ledger.document_check import document_notes
 from ledger.envelope import Envelope
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
@@ -63,6 +65,52 @@ class ProductStatus(BaseModel):
     model_config = {"extra": "allow"}
 
 
+class QcTestReading(BaseModel):
+    """One test of the release panel: measured value and unit (or reading), criterion, computed verdict."""
+
+    name: str
+    in_panel: bool = Field(description="False for a test the catalogue's panel does not list (shown as declared).")
+    criterion: str = Field(description='The acceptance criterion as a QP reads it ("≥ 80 %", "no growth").')
+    value: Any = Field(description="The measured value (numeric tests), as signed; None when missing.")
+    unit: Any = Field(description="The unit the value was measured in.")
+    result: Any = Field(description='The reading as signed ("61 %", "no growth").')
+    verdict: str = Field(description="in_spec, out_of_spec, or missing (no result yet: the panel is incomplete).")
+    verdict_basis: str | None = Field(description="computed from the value and criterion, or declared.")
+    corrected_by: list[int] = Field(description="The EventCorrected versions that changed this result.")
+    original: dict[str, Any] | None = Field(description="When corrected: the reading first signed, and its verdict.")
+    model_config = {"extra": "allow"}
+
+
+class QcPanel(BaseModel):
+    """The current lot's QC results against the release panel of the catalogue in force."""
+
+    lot: str
+    complete: bool | None = Field(description="Whether every test of the panel has a result (release needs it).")
+    missing: list[str]
+    out_of_specification: list[str]
+    tests: list[QcTestReading]
+    model_config = {"extra": "allow"}
+
+
+class CorrectionChain(BaseModel):
+    """A corrected fact: its original values, each correction in order, the values in force, side by side."""
+
+    version: int
+    event_type: str
+    original: dict[str, Any]
+    corrections: list[dict[str, Any]] = Field(description="Who, when, why, which fields; each names what it corrects.")
+    in_force: dict[str, Any]
+    changes: list[dict[str, Any]] = Field(description="Each differing value: path, original, in_force.")
+    model_config = {"extra": "allow"}
+
+
+class ProductStatusDetails(ProductStatus):
+    """One product's status with what is read from its history at query time."""
+
+    qc: QcPanel | None = Field(description="None before manufacture, for a bank dose, or a history not replayable.")
+    corrections: list[CorrectionChain] | None = Field(description="None when the history cannot be replayed.")
+
+
 class ProductHistory(BaseModel):
     """Every signed event of one product, in the order the ledger stored them."""
 
@@ -88,6 +136,11 @@ class Verification(BaseModel):
     checkpoints: int
     failures: list[dict[str, Any]]
     trust_anchor: bool = Field(description="Whether ledger.pub was used to anchor the key history.")
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Sealed documents this server cannot open, never failures: shredded_document (the patient's "
+        "identity was erased) or document_not_checkable_here (identity.kek is not on this host).",
+    )
 
 
 def _actor(principal: Principal) -> Actor:
@@ -142,7 +195,10 @@ def products(
 
 
 @router.get(
-    "/products/{reference}", response_model=ProductStatus, responses=READ_PROBLEMS, summary="A product's status"
+    "/products/{reference}",
+    response_model=ProductStatusDetails,
+    responses=READ_PROBLEMS,
+    summary="A product's status",
 )
 def product(
     reference: str,
@@ -153,7 +209,10 @@ def product(
         str | None, Query(description="ISO 8601 with offset: what the ledger had recorded by then.")
     ] = None,
 ) -> dict[str, Any]:
-    """Status now (from the projection), or as of a moment (replayed from the signed events). ETag: its version."""
+    """Status now (from the projection), or as of a moment (replayed from the signed events). ETag: its version.
+
+    ``qc`` lists each test of the release panel beside its criterion, with the computed verdict, missing tests, and a
+    corrected result beside the one first signed; ``corrections`` shows every corrected fact's chain."""
     product_id = _product_id(ctx, principal, reference)
     moment = _instant(as_of, "as_of")
     if moment is None:
@@ -231,8 +290,18 @@ def audit(
     role: Annotated[str | None, Query(max_length=32)] = None,
     site: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, Any]:
-    """Every signed event by user, role, site and time, plus the near misses and deviations."""
-    return queries.audit(ctx.ledger.store, user=user, since=_instant(since, "since"), role=role, site=site)
+    """Every signed event by user, role, site and time, plus the near misses and deviations.
+
+    An auditor or an administrator also gets ``security_log``: the audit-log rows (identity
+    reveals and erasures, wrong signing passwords, signing locks and unlocks; pseudonyms, never
+    an identity), filtered by the same ``user`` (as actor or subject) and ``since``.
+    """
+    moment = _instant(since, "since")
+    trail: dict[str, Any] = queries.audit(ctx.ledger.store, user=user, since=moment, role=role, site=site)
+    if principal.role in {str(role) for role in access.SECURITY_LOG_READERS}:
+        rows = read_audit(ctx.ledger.store, person=user, since=moment)
+        trail["security_log"] = [entry.to_dict() for entry in rows]
+    return trail
 
 
 @router.get("/metrics", response_model=list[dict[str, Any]], responses=READ_PROBLEMS, summary="Turnaround metrics")
@@ -253,7 +322,8 @@ def verify(
     trusted = home_trust_anchor(ctx.settings.home)
     options = VerifyOptions(trusted=trusted, ledger_id=ctx.ledger.meta.ledger_id(), workers=ctx.settings.verify_workers)
     report = verify_store(ctx.ledger.store, options)
-    return {**report.to_json(), "trust_anchor": trusted is not None}
+    notes = [finding.to_json() for finding in document_notes(ctx.ledger.store)]  # as `custody verify` prints them
+    return {**report.to_json(), "trust_anchor": trusted is not None, "notes": notes}
 
 
 @router.get("/checkpoints/latest", response_model=Checkpoint, responses=READ_PROBLEMS, summary="The latest checkpoint")

@@ -28,6 +28,8 @@ class Principal:
     role: str
     name: str
     session: str
+    password_change_only: bool = False
+    """Signed in with an enrolment secret: this token may only change the password (ledger/password_enrolment.py)."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,15 @@ class TokenService:
         self.lifetime = lifetime
         self.clock = clock
 
-    def issue(self, username: str, role: str) -> Token:
-        """A token for someone who just proved their password."""
+    def issue(self, username: str, role: str, *, password_change_only: bool = False) -> Token:
+        """A token for someone who just proved their password; with ``password_change_only``, for an
+        enrolment secret, a token that opens nothing but the password change (claim ``pwd``)."""
         expires_at = self.clock.now() + self.lifetime
-        claims = {"sub": username, "role": role, "sid": secrets.token_urlsafe(12), "exp": isoformat(expires_at)}
+        claims: dict[str, Any] = {
+            "sub": username, "role": role, "sid": secrets.token_urlsafe(12), "exp": isoformat(expires_at)
+        }  # fmt: skip
+        if password_change_only:
+            claims["pwd"] = True
         return Token(self.serializer.dumps(claims), expires_at)
 
     def read(self, value: str) -> dict[str, Any]:

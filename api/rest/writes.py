@@ -286,7 +286,7 @@ async def record_step(
             step.event_type, step.aggregate_id, step.payload,
             user=principal.username, meaning=step.meaning, password=step.password,
             occurred_at=step.occurred_at, expected_version=step.expected_version, session=principal.session,
-            with_events=answer,
+            with_events=answer, channel="rest",
         )  # fmt: skip
 
     try:

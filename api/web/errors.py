@@ -14,14 +14,17 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.web.rendering import render
-from api.web.session import SignInRequired
+from api.web.session import PasswordChangeFirst, SignInRequired
+from ledger.password_enrolment import CHANGE_PAGE
 
 Handler = Callable[[Request, Exception], Response]
 
 
 def sign_in_required(request: Request, error: Exception) -> Response:
-    """Go to the sign-in page, and come back afterwards."""
+    """Go to the sign-in page (or, for an enrolment secret's session, the password page), and come back afterwards."""
     assert isinstance(error, SignInRequired)
+    if isinstance(error, PasswordChangeFirst):
+        return RedirectResponse(f"{CHANGE_PAGE}?next={quote(error.next_path)}", status_code=303)
     return RedirectResponse(f"/ui/sign-in?next={quote(error.next_path)}", status_code=303)
 
 

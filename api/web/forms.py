@@ -90,6 +90,10 @@ def form_fields(payload_class: type[Any], prefill: dict[str, str] | None = None)
     for field in dataclasses.fields(payload_class):
         hint, optional, markers = _unwrap(hints[field.name])
         widget, choices, hint_text = _widget(field.name, hint, markers)
+        if widget == "checkbox" and optional:
+            # An optional yes/no the ledger can derive (a receipt's temperature_ok): leaving it out is an answer,
+            # so it is a choice with an empty "let the ledger judge" option, never an unticked box meaning "no".
+            widget, choices = "yesno", ("true", "false")
         bounds = next((m for m in markers if isinstance(m, Bounds)), None)
         has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
         fields.append(
@@ -129,7 +133,9 @@ def payload_from_form(fields: list[FormField], form: dict[str, str], zone: ZoneI
             continue
         if raw == "":
             continue
-        if field.widget == "number":
+        if field.widget == "yesno":
+            payload[field.name] = raw == "true"
+        elif field.widget == "number":
             payload[field.name] = _number(raw, field.name)
         elif field.widget == "datetime":
             payload[field.name] = _local_time(raw, field.name, zone)

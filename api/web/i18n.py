@@ -21,6 +21,22 @@ FRENCH: dict[str, str] = {
     "Password": "Mot de passe",
     "Unknown username or wrong password": "Identifiant inconnu ou mot de passe erroné",
     "Too many failed sign-ins: try again later": "Trop d'échecs de connexion : réessayez plus tard",
+    # choosing one's own password (api/web/password.py)
+    "Change my password": "Changer mon mot de passe",
+    "My password": "Mon mot de passe",
+    "Current password or enrolment secret": "Mot de passe actuel ou code d'enrôlement",
+    "New password": "Nouveau mot de passe",
+    "New password again": "Nouveau mot de passe (confirmation)",
+    "At least 12 characters; not your username or your name; not a common or easily guessed password. "
+    "A few unrelated words make a strong one.": "Au moins 12 caractères ; ni votre identifiant ni votre nom ; "
+    "pas un mot de passe courant ou facile à deviner. Quelques mots sans rapport entre eux en font un solide.",
+    "You signed in with the enrolment secret you were given. Choose your own password: until then you can sign "
+    "nothing.": "Vous vous êtes connecté avec le code d'enrôlement qui vous a été remis. Choisissez votre propre "
+    "mot de passe : d'ici là, vous ne pouvez rien signer.",
+    "Your password was changed: your signing key now opens with it alone.": "Votre mot de passe a été changé : "
+    "votre clé de signature ne s'ouvre plus qu'avec lui.",
+    "Continue": "Continuer",
+    "Password not changed": "Mot de passe non changé",
     "Worklist": "Liste de travail",
     "Products awaiting my step": "Produits en attente de mon étape",
     "Other products": "Autres produits",
@@ -87,6 +103,7 @@ FRENCH: dict[str, str] = {
     "none": "aucun",
     "Back to the product": "Retour au produit",
     "required": "obligatoire",
+    "judged by the ledger from the figures": "jugé par le registre d'après les relevés",
     "Field": "Champ",
     "Rule": "Règle",
     "Vein-to-vein": "De veine à veine",
@@ -205,6 +222,8 @@ FRENCH: dict[str, str] = {
     "Prerequisite": "Prérequis",
     "Evidence": "Justificatif",
     "signed by": "signé par",
+    "attested by": "attesté par",
+    "specialty": "spécialité",
     "until": "jusqu'au",
     "No site is preparing for this trial.": "Aucun centre ne se prépare pour cet essai.",
     "met": "rempli",
@@ -213,6 +232,55 @@ FRENCH: dict[str, str] = {
     "opened": "en préparation",
     "active": "activé",
     "closed": "clos",
+    # QC results against the release panel, and corrected facts (product page)
+    "QC results against the release panel": "Résultats du contrôle qualité face au panel de libération",
+    "Lot": "Lot",
+    "no release panel is known for this product code": "aucun panel de libération n'est connu pour ce code produit",
+    "panel complete": "panel complet",
+    "panel incomplete: release needs the whole panel": "panel incomplet : la libération exige le panel complet",
+    "release needs the whole panel": "la libération exige le panel complet",
+    "out of specification": "hors spécification",
+    "in specification": "conforme à la spécification",
+    "as declared by its recorder": "tel que déclaré par son auteur",
+    "Each test: measured value, acceptance criterion and the verdict computed from them": (
+        "Chaque test : valeur mesurée, critère d'acceptation et verdict calculé à partir d'eux"
+    ),
+    "Test": "Test",
+    "Measured value": "Valeur mesurée",
+    "Acceptance criterion": "Critère d'acceptation",
+    "Verdict": "Verdict",
+    "First signed value (before correction)": "Valeur signée initialement (avant correction)",
+    "not in the panel": "hors panel",
+    "not in the first record": "absent de l'enregistrement initial",
+    "first signed at": "signé initialement en",
+    "corrected at": "corrigé en",
+    "absent": "absent",
+    "Corrected facts": "Faits corrigés",
+    "A signed fact is never changed: each correction is a new signed event, and the original stays in the history.": (
+        "Un fait signé n'est jamais modifié : chaque correction est un nouvel événement signé, et l'original reste "
+        "dans l'historique."
+    ),
+    "first signed by": "signé initialement par",
+    "corrects": "corrige",
+    "Fields": "Champs",
+    "Original values beside the values in force": "Valeurs d'origine à côté des valeurs en vigueur",
+    "Original value": "Valeur d'origine",
+    "Value in force": "Valeur en vigueur",
+    "Corrected": "Corrigé",
+    "Correction of": "Correction de",
+    "Audit log of people": "Journal d'audit des personnes",
+    (
+        "Identity reveals and erasures, wrong signing passwords, signing locks and unlocks: latest first. "
+        "Pseudonyms only, never the identity of a patient."
+    ): (
+        "Levées et effacements d'identité, mots de passe de signature erronés, verrouillages et déverrouillages de "
+        "la signature : les plus récents d'abord. Pseudonymes seulement, jamais l'identité d'un patient."
+    ),
+    "When": "Quand",
+    "Action": "Action",
+    "By": "Par",
+    "Subject": "Sujet",
+    "Nothing recorded yet.": "Rien d'enregistré pour l'instant.",
 }
 
 MEANINGS_FR = {

@@ -33,11 +33,13 @@ from api.web.views import product_reference, vein_to_vein, zone
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
+from domain.sec_code import parse_sec
 from domain.spec import EventSpec
 from ledger.bundle import export_bundle
 from ledger.clock import local_instant
 from ledger.credentials import SignIn
 from ledger.merkle_log import checkpoint_if_due
+from ledger.password_enrolment import CHANGE_PAGE
 from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
 from ledger.trust_anchor import home_trust_anchor
@@ -90,6 +92,8 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
 
     result = await run_in_threadpool(ctx.sign_in, username, password)
     if result.token is not None:
+        if result.outcome is SignIn.PASSWORD_CHANGE_REQUIRED:  # an enrolment secret: choose a password first
+            target = f"{CHANGE_PAGE}?next={quote(target)}"
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             COOKIE,
@@ -156,7 +160,18 @@ def _product_page_data(ctx: ApiContext, product_id: UUID) -> dict[str, Any]:
     failures = verify_aggregate(
         ctx.ledger.store, product_id, home_trust_anchor(ctx.settings.home), ctx.ledger.meta.ledger_id()
     )
-    return {"status": status, "history": history, "failures": failures}
+    return {"status": status, "history": history, "failures": failures, "sec": _sec_label(history)}
+
+
+def _sec_label(history: list[Any]) -> str | None:
+    """An MSC dose's Single European Code as its label prints it ("SEC FR000123 …"), None when it has none."""
+    sec = history[0].body["payload"].get("sec") if history else None
+    if not isinstance(sec, str):
+        return None
+    try:
+        return parse_sec(sec).eye_readable()
+    except InvalidInput:
+        return sec  # stored by an older or hostile writer: shown as stored, never hidden
 
 
 @router.get("/products/{reference}", response_class=HTMLResponse)
@@ -342,6 +357,7 @@ async def record_step(
                 spec.name, target, payload,
                 user=principal.username, meaning=form.get("meaning") or None,
                 password=form.get("password") or None, occurred_at=occurred_at, session=principal.session,
+                channel="web",
             )  # fmt: skip
             checkpoint_if_due(ctx.ledger)
 

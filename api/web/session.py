@@ -31,6 +31,10 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeFirst(SignInRequired):
+    """Signed in with an enrolment secret: the browser is sent to the password page, then back."""
+
+
 class BadCsrf(Exception):
     """A form without the session's CSRF token: refused, nothing recorded."""
 
@@ -48,9 +52,25 @@ def check_csrf(ctx: ApiContext, principal: Principal, submitted: str | None) -> 
 
 
 def web_principal(request: Request, ctx: Annotated[ApiContext, Depends(context)]) -> Principal:
-    """The signed-in person behind the session cookie, or a redirect to the sign-in page."""
+    """The signed-in person behind the session cookie, or a redirect to the sign-in page.
+
+    A session opened with an enrolment secret reaches no page but /ui/password (ledger/password_enrolment.py).
+    """
+    principal = session_principal(request, ctx)
+    if principal.password_change_only:
+        raise PasswordChangeFirst(principal_next_path(request))
+    return principal
+
+
+def principal_next_path(request: Request) -> str:
+    """Where the person was going: this page, with its query."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def session_principal(request: Request, ctx: Annotated[ApiContext, Depends(context)]) -> Principal:
+    """The person behind the session cookie, an enrolment secret's session included (the password page's)."""
     token = request.cookies.get(COOKIE)
-    next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    next_path = principal_next_path(request)
     if not token:
         raise SignInRequired(next_path)
     try:

@@ -2,8 +2,10 @@
 
 - ``/ui/inventory``: units on hand by site, LN2 tank, rack and box.
 - ``/ui/patients/{pseudonym}``: the patient's timeline and follow-up schedule (pseudonym only).
-- ``/ui/audit``: a product replayed as the ledger knew it at a chosen moment, and the whole
-  ledger verified in the background with its progress polled by htmx.
+- ``/ui/audit``: a product replayed as the ledger knew it at a chosen moment, the whole
+  ledger verified in the background with its progress polled by htmx, and (auditor and
+  administrator) the audit log of people: identity reveals and erasures, wrong signing
+  passwords, signing locks and unlocks.
 - ``/ui/metrics``: turnaround figures as SVG charts and tables.
 
 Each page admits the roles the HTTP API admits for the same read (``api.rest.access``);
@@ -40,6 +42,7 @@ from api.web.session import check_csrf, web_principal
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.events import Role
 from domain.identifiers import parse_coi, product_id_for
+from ledger.audit_log import read_audit
 from ledger.clock import local_instant, parse_instant
 from ledger.store import EventStore
 from ledger.trust_anchor import home_trust_anchor
@@ -211,6 +214,26 @@ def replay(ctx: ApiContext, reference: str, as_of: str | None) -> dict[str, Any]
     return {"product_id": str(product_id), "moment": local_time(moment, tz), "then": then, "now": now}
 
 
+# -- audit: the audit log of people ---------------------------------------------------------------------
+
+
+SECURITY_LOG_ROWS = 200
+SECURITY_LOG_ROLES = frozenset(str(role) for role in access.SECURITY_LOG_READERS)
+"""The page shows the latest rows; `custody audit --security` and GET /audit list them oldest first, filtered."""
+
+
+def security_log(ctx: ApiContext, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The audit-log rows, newest first, with local times and each detail as ``key: value`` text.
+
+    Rows name people and pseudonyms only (ledger/audit_log.py): no patient identity reaches the page.
+    """
+    rows = [entry.to_dict() for entry in read_audit(ctx.ledger.store, limit=SECURITY_LOG_ROWS, newest_first=True)]
+    return [
+        {**row, "when": local_time(row["recorded_at"], tz), "details": [f"{k}: {v}" for k, v in row["detail"].items()]}
+        for row in rows
+    ]
+
+
 # -- audit: the whole ledger verified in the background ------------------------------------------------
 
 
@@ -307,6 +330,7 @@ def audit_page(
         "error": None,
         "job": JOBS.get(job) if job else None,
         "can_verify": principal.role in {str(role) for role in access.VERIFIERS},
+        "security_log": security_log(ctx, tz) if principal.role in SECURITY_LOG_ROLES else None,
     }
     status = 200
     if product and as_of is not None:

@@ -1,4 +1,4 @@
-"""An administrator registers staff over HTTP; the new person signs in with the password sealing their key."""
+"""An administrator registers staff over HTTP; the new person must replace the enrolment secret sealing their key."""
 
 from __future__ import annotations
 
@@ -22,14 +22,16 @@ def new_person(**changes: Any) -> dict[str, Any]:
     }
 
 
-def test_admin_registers_a_person_who_can_then_sign_in(client: TestClient, sign_in: Any, ledger: CustodyLedger) -> None:
+def test_admin_registers_a_person_who_must_then_choose_a_password(
+    client: TestClient, sign_in: Any, ledger: CustodyLedger
+) -> None:
     answer = sign_in("admin").post("/staff", new_person())
     assert answer.status_code == 201, answer.text
     types = [event["body"]["type"] for event in answer.json()["events"]]
-    assert types == ["StaffMemberRegistered", "SigningKeyRegistered"]
+    assert types == ["StaffMemberRegistered", "PrintedNameClaimed", "SigningKeyRegistered"]
     assert answer.json()["events"][0]["body"]["actor"]["user_id"] == "admin"
     token = client.post("/auth/token", data={"username": "nurse2", "password": "nurse2-password"})
-    assert token.status_code == 200 and token.json()["role"] == "nurse"
+    assert token.status_code == 403 and token.json()["rule"] == "password_change_required"
     assert verify(ledger).intact
 
 

@@ -17,6 +17,7 @@ PROTECTED = [
     ("GET", "/products/00000000-0000-0000-0000-000000000001"),
     ("GET", "/products/00000000-0000-0000-0000-000000000001/timeline"),
     ("GET", "/products/00000000-0000-0000-0000-000000000001/export"),
+    ("GET", "/products/00000000-0000-0000-0000-000000000001/fhir"),
     ("GET", "/patients/PSN-TEST-0001/timeline"),
     ("GET", "/inventory"),
     ("GET", "/audit"),

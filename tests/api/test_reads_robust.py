@@ -109,3 +109,11 @@ def test_the_product_as_of_a_moment_after_its_hostile_events_is_a_clear_refusal_
     answer = sign_in("auditor").get(f"/products/{hostile}", params={"as_of": "2100-01-01T00:00:00Z"})
     assert answer.status_code == 409, answer.text
     assert (answer.json()["rule"], answer.json()["field"]) == ("history_not_replayable", "as_of")
+
+
+def test_the_fhir_export_of_a_product_with_a_hostile_history_is_a_named_problem_never_a_500(
+    hostile: UUID, sign_in: Any
+) -> None:
+    answer = sign_in("auditor").get(f"/products/{hostile}/fhir")
+    assert answer.status_code == 409, answer.text  # the deviation without its description cannot be mapped
+    assert (answer.json()["rule"], answer.json()["field"]) == ("history_not_replayable", "product_id")

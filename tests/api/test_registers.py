@@ -96,7 +96,9 @@ def test_a_sponsor_sees_only_the_trials_it_is_authorised_on(
     ready(team, START)
     register_staff(ledger, "sponsor2", "Sid Sponsor", "sponsor", password_of("sponsor2"), registrar="ledger")
     protocol = demo_pathway.TRIAL_PROTOCOL
-    expected = {"protocol": protocol, "sponsor": demo_pathway.TRIAL_SPONSOR, "sponsor_users": ["sponsor"]}
+    # the sponsor and its research associate, who attested the sites' initiation visits (api/demo_trial_sites.py)
+    users = ["sponsor", "sponsor.cra"]
+    expected = {"protocol": protocol, "sponsor": demo_pathway.TRIAL_SPONSOR, "sponsor_users": users}
     for reader in ("nurse", "sponsor"):
         [trial] = sign_in(reader).get("/trials").json()
         assert {key: trial[key] for key in expected} == expected, reader

@@ -24,6 +24,7 @@ from tests.role_table import (
     LOG_READERS,
     METRICS_READERS,
     PATIENT_TIMELINE_READERS,
+    PRINTED_NAME_EVENTS,
     ROLES_BY_EVENT_TYPE,
     STAFF_EVENTS,
     VERIFIERS,
@@ -38,6 +39,7 @@ READS: dict[str, R] = {
     f"/products/{MISSING}": ALL,
     f"/products/{MISSING}/timeline": ALL,
     f"/products/{MISSING}/export": ALL,
+    f"/products/{MISSING}/fhir": ALL,
     "/patients/PSN-NOBODY/timeline": PATIENT_TIMELINE_READERS,
     "/inventory": INVENTORY_READERS,
     "/audit": AUDIT_READERS,
@@ -47,7 +49,9 @@ READS: dict[str, R] = {
     "/log/consistency?from=1": LOG_READERS,
 }
 NEVER_WRITE = {"sponsor", "auditor"}
-REQUESTED = sorted(set(ROLES_BY_EVENT_TYPE) - DERIVED - STAFF_EVENTS - LOG_EVENTS - {"ProductEnrolled"})
+CLI_ONLY = {"CatalogueChanged"}  # the signed catalogue changes through `custody catalogue apply` only
+NOT_WRITTEN_HERE = DERIVED | STAFF_EVENTS | PRINTED_NAME_EVENTS | LOG_EVENTS | CLI_ONLY | {"ProductEnrolled"}
+REQUESTED = sorted(set(ROLES_BY_EVENT_TYPE) - NOT_WRITTEN_HERE)
 """Every event type a person records on an existing aggregate, from the hand table (enrolment has its own route)."""
 PATHS = {collection.kind: collection.path for collection in COLLECTIONS}
 

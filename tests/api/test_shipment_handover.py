@@ -85,7 +85,7 @@ def test_the_receiver_becomes_custodian_only_by_accepting_and_every_refusal_stor
     receipt = {
         "site": j.MANUFACTURER,
         "received_units": [{"product_id": str(product), "scanned_coi": coi, "condition": "intact"}],
-        "seal_intact": True, "temperature_ok": True, "data_logger_reviewed": True,
+        "seal_intact": True, "temperature_ok": True, "data_logger_reviewed": True, **j.COLD_BOX_IN_RANGE,
     }  # fmt: skip
     too_early = step(sign_in, "qp", shipment, "ShipmentReceived", "received", 9, **receipt)
     assert too_early.status_code == 409 and too_early.json()["rule"] == "handover_not_accepted", too_early.text

@@ -32,6 +32,13 @@ def test_the_trials_sponsor_sees_each_sites_prerequisites_with_state_and_evidenc
     assert unready["gmo_authorisation"]["state"] == "missing"
     assert unready["staff_training"]["state"] == "missing" and "nurse" in unready["staff_training"]["detail"]
     assert unready["contract_signed"]["evidence"][0]["reference"] == "CONV-CART-AI-01-F9999"
+    visit = unready["initiation_visit"]
+    assert (visit["evidence"][0]["signed_by_name"], visit["evidence"][0]["signed_by_role"]) == (
+        "Thomas Girard", "sponsor",
+    )  # fmt: skip
+    assert visit["may_attest"] == ["sponsor"] and unready["ln2_qualified"]["may_attest"] == ["pharmacist", "qp"]
+    pair = unready["cell_therapy_specialist"]["specialty"]
+    assert (pair["user_id"], pair["specialties"], pair["holds"]) == ("physician", ["haematology"], True)
 
 
 def test_another_sponsor_and_an_unknown_trial_answer_404_and_an_auditor_reads_it(

@@ -36,9 +36,17 @@ import pytest
 from api.rest_bench import free_port
 from api.web.session import COOKIE
 from ledger.service import CustodyLedger
-from ledger.setup import initialise, register_staff
+from ledger.setup import initialise
 from tests.conftest import make_settings, postgres_url
-from tests.integration.journeys import Journey, Recorder, conditioned, enrolled, identified, released_and_stored
+from tests.integration.journeys import (
+    Journey,
+    Recorder,
+    conditioned,
+    enrolled,
+    identified,
+    register_qualified,
+    released_and_stored,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -134,7 +142,7 @@ def ward(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     try:
         initialise(ledger, ADMIN_PASSWORD)
         for username, (name, role, password, _) in STAFF.items():
-            register_staff(ledger, username, name, role, password, registrar="ledger")
+            register_qualified(ledger, username, name, role, password)
         rec = Recorder(ledger, {username: member[2] for username, member in STAFF.items()})
         now = datetime.now(UTC).replace(microsecond=0)
         journey = enrolled(rec, now - timedelta(hours=2), PATIENT)

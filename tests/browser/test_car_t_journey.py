@@ -213,7 +213,8 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
     )  # fmt: skip
     chain.step(
         "qp", "ShipmentReceived", "received", "received_at_manufacturer",
-        {"site": demo.MANUFACTURER, "seal_intact": True, "temperature_ok": True, "data_logger_reviewed": True},
+        {"site": demo.MANUFACTURER, "seal_intact": True, "temperature_ok": True, "data_logger_reviewed": True,
+         "min_c": "3.4", "max_c": "6.9", "excursion_min": "0"},
         link="/steps/ShipmentReceived?product=",
         before_signing=received,
     )  # fmt: skip
@@ -253,6 +254,7 @@ def test_car_t_journey_from_collection_to_infusion(ward: Ward, desks: Desks, art
         {
             "site": demo.PHARMACY, "seal_intact": True, "temperature_ok": True,
             "data_logger_reviewed": True, "certificate_of_release_checked": True,
+            "min_c": "-192.5", "max_c": "-171", "excursion_min": "0",
         },
         link="/steps/ShipmentReceived?product=",
         before_signing=received,

@@ -37,6 +37,12 @@ def test_demo_shows_each_kind_of_attempt_a_unit_must_never_accept_refused_with_i
         "ln2_position_occupied",
         "trial_site_not_ready",
         "trial_site_not_activated",
+        "implausible_value",
+        "release_by_qc_recorder",
+        "open_deviation_blocks_step",
+        "temperature_verdict_contradicts_figures",
+        "qc_verdict_contradicts_results",
+        "corrector_role_not_allowed",
     ]
 
 
@@ -64,3 +70,6 @@ def test_demo_without_json_prints_the_products_for_a_person(demo_ledger: Custody
 
     assert "already holds products" in result.stdout
     assert all(product in result.stdout for product in demo_ledger.demo["products"])
+    assert result.stdout.endswith(
+        "".join(f"refused, as it must be: {refusal}\n" for refusal in demo_ledger.demo["refused"])
+    )

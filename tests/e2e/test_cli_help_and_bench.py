@@ -35,6 +35,19 @@ BENCH_FIGURES = [
 ]
 
 
+EXPECTED_SIGNERS = {
+    "DeviationImpactAssessed": ("product", ["physician", "qp"]),
+    "CatalogueChanged": ("catalogue", ["qp", "system"]),
+    "TrialPrerequisiteAttested": ("trial_site", ["admin", "pharmacist", "physician", "qp", "sponsor"]),
+    "TrialSiteActivated": ("trial_site", ["admin", "sponsor", "system"]),
+    "StaffMemberRegistered": ("staff", ["admin", "system"]),
+    "StaffQualificationRecorded": ("staff", ["admin", "system"]),
+    "StaffQualificationWithdrawn": ("staff", ["admin", "system"]),
+    "StaffSpecialtyRecorded": ("staff", ["admin", "system"]),
+}
+"""Who may sign some of the newer event types, as the README's role table and the staff rules say."""
+
+
 @pytest.fixture
 def nowhere(tmp_path: Path) -> Custody:
     """A CLI whose home does not exist (and must not be created)."""
@@ -73,6 +86,29 @@ def test_event_types_json_lists_product_enrolled_with_its_roles_and_fields(nowhe
     assert enrolled["meanings"]
     assert all(row["roles"] and row["meanings"] and row["description"] for row in types)
     assert not nowhere.home.exists()
+
+
+def test_event_types_lists_the_newer_steps_and_the_staff_record_events_with_who_signs_them(nowhere: Custody) -> None:
+    by_name = {row["type"]: row for row in nowhere.run_json("event-types")}
+
+    signed_by = {name: (by_name[name]["kind"], by_name[name]["roles"]) for name in EXPECTED_SIGNERS}
+    assert signed_by == EXPECTED_SIGNERS
+    assert {"deviation_version", "steps", "assessment", "assessment_ref"} <= set(
+        by_name["DeviationImpactAssessed"]["fields"]
+    )
+    assert {"reference", "evidence", "valid_from", "valid_until", "role_wide"} <= set(
+        by_name["StaffQualificationRecorded"]["fields"]
+    )
+    assert by_name["StaffQualificationRecorded"]["description"].startswith("Records or renews a person's training")
+
+
+def test_event_types_text_says_who_signs_each_type(nowhere: Custody) -> None:
+    text = nowhere.run("event-types").stdout
+
+    assert "product   DeviationImpactAssessed        reviewed, approved\n" in text
+    assert "          signed by: physician, qp\n" in text
+    assert "staff     StaffQualificationWithdrawn    approved\n" in text
+    assert "          signed by: admin, system\n" in text
 
 
 def test_event_types_without_json_prints_one_line_per_type(nowhere: Custody) -> None:

@@ -1,4 +1,4 @@
-"""`custody staff`: an administrator registers a person, who signs with her own password until revoked.
+"""`custody staff`: an administrator registers a person, who signs with the password she chose until revoked.
 
 Each test registers its own username on the module's scratch ledger.
 """
@@ -47,14 +47,20 @@ def _annotate_as(
     )
 
 
-def test_a_nurse_the_admin_registers_signs_with_her_own_password(scratch_ledger: Custody) -> None:
-    added = _add(scratch_ledger, "alice", "alice-password-1")
+def test_a_nurse_the_admin_registers_signs_once_she_has_chosen_her_own_password(scratch_ledger: Custody) -> None:
+    added = _add(scratch_ledger, "alice", "alice-enrolment-1")
+    refused = _annotate_as(scratch_ledger, "alice", "alice-enrolment-1", expect=2)
+    scratch_ledger.run(
+        "password", "change", "--user", "alice", "--password-stdin", stdin="alice-enrolment-1\nbrume saumon quarante\n"
+    )
 
-    recorded = _annotate_as(scratch_ledger, "alice", "alice-password-1")
+    recorded = _annotate_as(scratch_ledger, "alice", "brume saumon quarante")
 
     assert added.stdout.startswith("registered alice (nurse) with key ")
+    assert "custody password change --user alice" in added.stdout
+    assert "change your password first: custody password change" in refused.stderr
     assert "Alice A (nurse), authored" in recorded.stdout
-    _annotate_as(scratch_ledger, "alice", "nurse-demo-pass", expect=2)
+    _annotate_as(scratch_ledger, "alice", "alice-enrolment-1", expect=2)
 
 
 def test_after_her_key_is_revoked_a_nurses_next_record_exits_2_and_stores_nothing(scratch_ledger: Custody) -> None:

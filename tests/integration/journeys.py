@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,12 +27,14 @@ from domain.identifiers import Coi
 from domain.ln2_position import position_id_for
 from domain.pathway import pathway_id_for
 from domain.staff import staff_id_for
+from domain.staff_qualification_rules import SIGNING_ROLES
 from ledger.envelope import Envelope, event_body, seal
 from ledger.identity_store import IdentityUnavailable, PatientIdentity
 from ledger.keys import KeyPair
 from ledger.service import CustodyLedger
 from ledger.settings import Settings, postgres_parts
 from ledger.setup import register_staff
+from ledger.staff_training import qualify_role_wide
 from ledger.verifier import VerificationReport, VerifyOptions, verify_store
 from tests.conftest import postgres_url
 
@@ -55,13 +57,23 @@ def password_of(username: str) -> str:
 
 
 def register_team(ledger: CustodyLedger, usernames: tuple[str, ...] = tuple(TEAM)) -> dict[str, str]:
-    """Register the named staff (by the ledger itself); return their passwords."""
+    """Register the named staff (by the ledger itself), trained for their whole role; return their passwords."""
     passwords = {}
     for username in usernames:
         name, role = TEAM[username]
-        register_staff(ledger, username, name, role, password_of(username), registrar="ledger")
+        register_qualified(ledger, username, name, role, password_of(username))
         passwords[username] = password_of(username)
     return passwords
+
+
+def register_qualified(ledger: CustodyLedger, username: str, name: str, role: str, password: str) -> None:
+    """Register a person and, when their role signs custody steps, qualify them for all of it over any test date."""
+    register_staff(ledger, username, name, role, password, registrar="ledger", must_change_password=False)  # chosen
+    if role in SIGNING_ROLES:
+        qualify_role_wide(
+            ledger, username, valid_from=date(2000, 1, 1), valid_until=date(2099, 12, 31),
+            reference=f"TR-{username}", evidence="Unit training record", by="ledger",
+        )  # fmt: skip
 
 
 class Recorder(j.Recorder):

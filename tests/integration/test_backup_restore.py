@@ -62,11 +62,15 @@ def root_of(rows: list[Row]) -> str:
     return base64.b64encode(root([event_leaf(row.state) for row in rows])).decode()
 
 
+STAFF_EVENTS_PER_PERSON = 3
+"""StaffMemberRegistered, SigningKeyRegistered and the PrintedNameClaimed signed with them."""
+
+
 def add_staff(ledger: CustodyLedger, count: int = 1) -> None:
-    """Record ``count`` new people (each two signed events), signed by the ledger itself."""
+    """Record ``count`` new people (each three signed events: person, key, printed name), signed by the ledger."""
     for _ in range(count):
         name = f"p{uuid.uuid4().hex[:10]}"
-        register_staff(ledger, name, "Extra Person", "nurse", "extra-password", registrar="ledger")
+        register_staff(ledger, name, f"Extra Person {name}", "nurse", "extra-password", registrar="ledger")
 
 
 @pytest.fixture
@@ -457,8 +461,8 @@ def test_the_latest_checkpoint_within_the_restored_log_releases_the_hold_and_wri
     )
     before = len(stored_rows(target))
     add_staff(restored)
-    assert len(stored_rows(target)) == before + 2
-    assert checkpoint(restored).size == before + 3  # the two staff events and the ledger's heads commitment
+    assert len(stored_rows(target)) == before + STAFF_EVENTS_PER_PERSON
+    assert checkpoint(restored).size == before + STAFF_EVENTS_PER_PERSON + 1  # and the ledger's heads commitment
     assert verify_against(restored, within) == set()
 
 
@@ -493,4 +497,4 @@ def test_an_accepted_fork_releases_the_hold_and_is_recorded_with_who_when_why_an
         size,
     )
     add_staff(restored)
-    assert len(stored_rows(target)) == size + 2
+    assert len(stored_rows(target)) == size + STAFF_EVENTS_PER_PERSON

@@ -19,4 +19,5 @@ def test_a_new_ledger_verifies_against_its_published_key(ledger: CustodyLedger) 
     trusted = {ledger.meta.ledger_key_pair().public_key}
     report = verify_store(ledger.store, VerifyOptions(trusted=trusted, ledger_id=ledger.meta.ledger_id()))
     assert report.intact, report.failures
-    assert report.events == 4 and report.aggregates == 2
+    # the ledger and the admin: each registered, with a key, and the printed name each claimed (its own aggregate)
+    assert report.events == 6 and report.aggregates == 4

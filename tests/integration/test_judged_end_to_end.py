@@ -16,8 +16,7 @@ import pytest
 from api import demo_journeys as j
 from domain.errors import CustodyError
 from ledger.service import CustodyLedger
-from ledger.setup import register_staff
-from tests.integration.journeys import Journey, Recorder, enrolled, team, verify
+from tests.integration.journeys import Journey, Recorder, enrolled, register_qualified, team, verify
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=50)
 
@@ -29,7 +28,7 @@ RELEASER = "qp.release"
 @pytest.fixture
 def rec(ledger: CustodyLedger) -> Recorder:
     recorder = team(ledger)
-    register_staff(ledger, RELEASER, "Rita Release", "qp", "release-password", registrar="ledger")
+    register_qualified(ledger, RELEASER, "Rita Release", "qp", "release-password")
     recorder.passwords[RELEASER] = "release-password"
     return recorder
 

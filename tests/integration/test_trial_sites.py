@@ -1,9 +1,11 @@
 """On both backends: a trial site is activated only when ready, a step for the trial needs an active ready site,
+each prerequisite is attested by a role that can vouch for it and the pair by physicians of the right specialty,
 each refusal stores nothing, and the readiness view and the audit trail show who attested what."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 from freezegun import freeze_time
@@ -13,15 +15,19 @@ from api import demo_pathway, demo_trial_sites
 from api.trial_readiness import site_readiness, trial_of
 from domain.errors import CustodyError
 from domain.identifiers import product_id_for
+from domain.site import site_id_for
+from domain.staff import staff_id_for
 from domain.trial_site import trial_site_id_for
 from ledger.ledger_meta import LEDGER_USER
 from ledger.service import CustodyLedger
 from ledger.setup import register_staff
 from projections import queries
+from tests.conftest import ADMIN_PASSWORD
 from tests.integration.journeys import PATIENT, Recorder, enrolled, ready, team
 
 PROTOCOL = demo_pathway.TRIAL_PROTOCOL
 UNREADY = demo_trial_sites.UNREADY_SITE
+LUPUS_SITE = "CH-F9999 Nephrology day unit"
 
 
 def _with_sponsor(ledger: CustodyLedger) -> Recorder:
@@ -75,8 +81,18 @@ def test_the_readiness_view_lists_each_sites_checklist_with_evidence_and_who_sig
     assert [name for name, check in unready.items() if check["state"] == "missing"] == [
         "gmo_authorisation", "staff_training",
     ]  # fmt: skip
-    assert unready["pui_agreement"]["evidence"][0]["reference"] == "PUI-ACCORD-CART-01"
-    assert unready["pui_agreement"]["evidence"][0]["signed_by"] == LEDGER_USER
+    pui = unready["pui_agreement"]["evidence"][0]
+    assert (pui["reference"], pui["signed_by"], pui["signed_by_name"], pui["signed_by_role"]) == (
+        "PUI-ACCORD-CART-01", "pui.head", "Dr Bruno Vasseur", "pharmacist",
+    )  # fmt: skip
+    visit = unready["initiation_visit"]["evidence"][0]
+    assert (visit["signed_by"], visit["signed_by_role"]) == ("sponsor.cra", "sponsor")
+    assert unready["disease_specialist"]["specialty"] == {
+        "user_id": "internist", "name": "Dr Irene Internist", "specialties": ["internal_medicine"], "holds": True,
+        "detail": "internist (Dr Irene Internist): internal_medicine, treats systemic_lupus_erythematosus, "
+        "systemic_sclerosis, vasculitis, inflammatory_myopathy",
+    }  # fmt: skip
+    assert unready["cell_therapy_specialist"]["specialty"]["specialties"] == ["haematology"]
     assert unready["accreditation"]["evidence"][0]["reference"] == "SFGM-TC-F9998"
 
 
@@ -92,7 +108,7 @@ def test_a_lapsed_training_stops_collection_at_an_active_site_from_that_day_and_
         "prerequisite": "staff_training", "reference": "TRAINING-renewal", "attested_by": "Sponsor's training log",
         "valid_from": (now - timedelta(days=99)).date().isoformat(), "valid_until": lapse_on.isoformat(),
         "user_id": "nurse",
-    }, user=LEDGER_USER, meaning="approved", occurred_at=now - timedelta(days=99))  # fmt: skip
+    }, user="admin", password=ADMIN_PASSWORD, meaning="approved", occurred_at=now - timedelta(days=99))  # fmt: skip
     checks = {c["prerequisite"]: c["state"] for c in site_readiness(ledger, trial_of(ledger, PROTOCOL),
               lapse_on - timedelta(days=10))["sites"][0]["prerequisites"]}  # fmt: skip
     assert checks["staff_training"] == "expiring"
@@ -120,7 +136,95 @@ def test_a_suspended_site_refuses_enrolment_and_the_audit_trail_lists_who_attest
     trail = [(row["event_type"], row["user_id"]) for row in queries.audit(ledger.store)["events"]
              if row["aggregate_id"] == str(site)]  # fmt: skip
     assert trail[0] == ("TrialSiteOpened", LEDGER_USER)
-    assert ("TrialPrerequisiteAttested", LEDGER_USER) in trail
+    attesters = {user for event_type, user in trail if event_type == "TrialPrerequisiteAttested"}
+    assert attesters == {"research.director", "pui.head", "sponsor.cra", "physician"}
     assert trail[-2:] == [("TrialSiteActivated", LEDGER_USER), ("TrialSiteSuspended", "sponsor")]
     sponsor_rows = queries.audit(ledger.store, user="sponsor")["events"]
     assert [row["event_type"] for row in sponsor_rows] == ["TrialSiteSuspended"]
+
+
+def _opened_for_lupus(rec: Recorder, now: datetime) -> UUID:
+    """A third site of the demo hospital opened for the trial's lupus patients only, nothing attested yet."""
+    site = site_id_for(LUPUS_SITE)
+    since = now - timedelta(days=30)
+    rec.ledger.record("SiteRegistered", site, {"code": LUPUS_SITE, "name": LUPUS_SITE, "facility": "F9999"},
+                      user=LEDGER_USER, meaning="approved", occurred_at=since)  # fmt: skip
+    target = trial_site_id_for(PROTOCOL, LUPUS_SITE)
+    rec.ledger.record("TrialSiteOpened", target, {
+        "protocol": PROTOCOL, "site_code": LUPUS_SITE, "product_kind": "car_t",
+        "indications": ["systemic_lupus_erythematosus"], "activities": ["infusion"],
+    }, user=LEDGER_USER, meaning="approved", occurred_at=since)  # fmt: skip
+    return target
+
+
+def _attestation(prerequisite: str, now: datetime, **extra: str) -> dict[str, str]:
+    return {"prerequisite": prerequisite, "reference": f"REF-{prerequisite}", "attested_by": "CHU",
+            "valid_from": (now - timedelta(days=20)).date().isoformat(), **extra}  # fmt: skip
+
+
+def test_each_prerequisite_is_signed_by_who_can_vouch_for_it_and_a_refusal_stores_nothing(
+    ledger: CustodyLedger,
+) -> None:
+    rec = _with_sponsor(ledger)
+    with freeze_time(ledger.clock.now()):
+        now = ledger.clock.now()
+        ready(rec, now - timedelta(days=5))
+        target = _opened_for_lupus(rec, now)
+        size = ledger.store.size()
+        refusals = [
+            ("admin", "pui_agreement", "attester_role_not_allowed", "pui_agreement is attested by pharmacist"),
+            ("pharmacist", "initiation_visit", "attester_role_not_allowed", "initiation_visit is attested by sponsor"),
+            ("sponsor", "rcp_named", "attester_role_not_allowed", "rcp_named is attested by physician"),
+            ("nurse", "ln2_qualified", "role_not_allowed", "recorded by: admin, pharmacist, physician, qp, sponsor"),
+        ]
+        for user, prerequisite, rule, message in refusals:
+            password = ADMIN_PASSWORD if user == "admin" else rec.passwords[user]
+            with pytest.raises(CustodyError) as caught:
+                ledger.record("TrialPrerequisiteAttested", target, _attestation(prerequisite, now), user=user,
+                              password=password, meaning="approved", occurred_at=now)  # fmt: skip
+            assert (caught.value.rule, caught.value.field) == (rule, "user") and message in caught.value.message
+        assert ledger.store.size() == size
+        rec("pharmacist", "TrialPrerequisiteAttested", target, now, "approved", **_attestation("pui_agreement", now))
+        rec("sponsor", "TrialPrerequisiteAttested", target, now, "approved", **_attestation("initiation_visit", now))
+    sites = {s["site_code"]: s for s in site_readiness(ledger, trial_of(ledger, PROTOCOL), now.date())["sites"]}
+    checks = {c["prerequisite"]: c for c in sites[LUPUS_SITE]["prerequisites"]}
+    signed = [(c["evidence"][0]["signed_by_name"], c["evidence"][0]["signed_by_role"])
+              for c in (checks["pui_agreement"], checks["initiation_visit"])]  # fmt: skip
+    assert signed == [("Phil Pharmacist", "pharmacist"), ("Sophie Lambert", "sponsor")]
+    assert checks["pui_agreement"]["state"] == checks["initiation_visit"]["state"] == "met"
+
+
+def test_the_disease_specialist_must_treat_the_sites_indication_and_the_other_give_cell_therapy(
+    ledger: CustodyLedger,
+) -> None:
+    rec = _with_sponsor(ledger)
+    with freeze_time(ledger.clock.now()):
+        now = ledger.clock.now()
+        ready(rec, now - timedelta(days=5))
+        target = _opened_for_lupus(rec, now)
+        register_staff(ledger, "dermatologist", "Dr Denis Derm", "physician", "dermatologist-password",
+                       registrar="ledger")  # fmt: skip
+        rec.passwords["dermatologist"] = "dermatologist-password"
+        specialty = {"specialties": ["dermatology"], "evidence": "RPPS register extract"}
+        ledger.record("StaffSpecialtyRecorded", staff_id_for("dermatologist"), specialty, user=LEDGER_USER,
+                      meaning="approved")  # fmt: skip
+        size = ledger.store.size()
+        named = [("disease_specialist", "dermatologist", "specialty_not_for_indication",
+                  "systemic_lupus_erythematosus needs internal_medicine, nephrology, rheumatology"),
+                 ("cell_therapy_specialist", "internist", "not_a_cell_therapy_specialist",
+                  "a cell-therapy specialist is in cell_therapy or haematology")]  # fmt: skip
+        for prerequisite, user_id, rule, message in named:
+            with pytest.raises(CustodyError) as caught:
+                rec("physician", "TrialPrerequisiteAttested", target, now, "approved",
+                    **_attestation(prerequisite, now, user_id=user_id))  # fmt: skip
+            assert (caught.value.rule, caught.value.field) == (rule, "payload.user_id")
+            assert message in caught.value.message
+        assert ledger.store.size() == size
+        rec("physician", "TrialPrerequisiteAttested", target, now, "approved",
+            **_attestation("disease_specialist", now, user_id="internist"))  # fmt: skip
+    sites = {s["site_code"]: s for s in site_readiness(ledger, trial_of(ledger, PROTOCOL), now.date())["sites"]}
+    checks = {c["prerequisite"]: c for c in sites[LUPUS_SITE]["prerequisites"]}
+    assert checks["disease_specialist"]["state"] == "met" and checks["disease_specialist"]["specialty"]["holds"]
+    assert (
+        checks["cell_therapy_specialist"]["state"] == "missing" and "specialty" not in checks["cell_therapy_specialist"]
+    )

@@ -24,7 +24,8 @@ from domain.pathway import pathway_id_for
 from domain.product import TherapyProduct
 from domain.registry import AGGREGATE_CLASSES, EVENT_TYPES, decide
 from domain.shipment import Shipment
-from domain.staff import StaffMember, decide_staff, staff_id_for
+from domain.staff import STAFF_AGGREGATES, decide_staff, staff_id_for
+from domain.staff_qualification_rules import SIGNING_ROLES
 
 NURSE = Actor("nurse.martin", "Claire Martin", "nurse")
 SECOND_NURSE = Actor("nurse.bernard", "Luc Bernard", "nurse")
@@ -40,6 +41,13 @@ OTHER_PHYSICIAN = Actor("dr.blanc", "Dr Rose Blanc", "physician")
 STAFF = (NURSE, SECOND_NURSE, PHYSICIAN, PHARMACIST, QP, QC_QP, COURIER, DISEASE_SPECIALIST, OTHER_PHYSICIAN)
 """Everyone the unit tests sign as, registered in every fake ledger as the real ledger's staff are."""
 LEDGER_ACTOR = Actor("ledger", "Custody Ledger", "system")
+TEAM_QUALIFICATION = {
+    "evidence": "Unit training record, signed by the programme director",
+    "valid_from": "2000-01-01",
+    "valid_until": "2099-12-31",
+    "role_wide": True,
+}
+"""Every unit-test signer is trained for their whole role over any date the tests use."""
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 DIN = "G123498654321"
@@ -102,12 +110,24 @@ class FakeLedger:
         mismatched = tuple(name for name in expected if expected[name] != scanned[name])
         return IdentityMatch(registered=True, mismatched=mismatched, version=IDENTITY_VERSION)
 
-    def register_staff(self, member: Actor, at: datetime = T0 - timedelta(days=400)) -> None:
-        """Register a staff member, as the ledger does at initialisation (rules name people by their record)."""
+    def register_staff(self, member: Actor, at: datetime = T0 - timedelta(days=400), *, qualified: bool = True) -> None:
+        """Register a staff member, as the ledger does at initialisation (rules name people by their record).
+
+        ``qualified``: trained for their whole role over every date the tests use (domain/signer_qualification.py).
+        """
         payload = {"username": member.user_id, "name": member.name, "role": member.role}
         ctx = make_ctx(LEDGER_ACTOR, at, Meaning.APPROVED)
         events = decide_staff("StaffMemberRegistered", staff_id_for(member.user_id), payload, ctx, self.load)
         self.store(events, LEDGER_ACTOR)
+        if qualified and member.role in SIGNING_ROLES:
+            self.qualify(member, at)
+
+    def qualify(self, member: Actor, at: datetime = T0 - timedelta(days=400), **scope: Any) -> None:
+        """Record a qualification for ``member`` (every step of their role unless ``scope`` says otherwise)."""
+        payload = {**TEAM_QUALIFICATION, "reference": f"TR-{member.user_id}", **scope}
+        ctx = make_ctx(LEDGER_ACTOR, at, Meaning.APPROVED)
+        self.store(decide_staff("StaffQualificationRecorded", staff_id_for(member.user_id), payload, ctx, self.load),
+                   LEDGER_ACTOR)  # fmt: skip
 
     def load(self, aggregate_id: UUID) -> Aggregate | None:
         """Replay an aggregate from its records, as the ledger's loader does."""
@@ -115,7 +135,7 @@ class FakeLedger:
         if not history:
             return None
         kind = self.kinds[aggregate_id]
-        cls = StaffMember if kind == StaffMember.kind else AGGREGATE_CLASSES[kind]
+        cls = STAFF_AGGREGATES.get(kind) or AGGREGATE_CLASSES[kind]
         return cls.replay(aggregate_id, history)
 
     def store(self, events: list[NewEvent], actor: Actor) -> None:
@@ -131,7 +151,7 @@ class FakeLedger:
                     payload=event.payload,
                     occurred_at=event.occurred_at,
                     recorded_at=event.occurred_at,
-                    actor=actor,
+                    actor=LEDGER_ACTOR if event.by_ledger else actor,
                     meaning=event.meaning,
                 )
             )
@@ -219,15 +239,22 @@ TRIAL_FIELDS = {"trial_sponsor": "Academic sponsor", "trial_protocol": "LUPUS-CA
 """What an enrolment in the lupus trial adds: the trial must be registered and its sites active."""
 
 
+def logger_figures(site: str) -> dict[str, Any]:
+    """A data logger that stayed in range: 2–8 °C to the manufacturer (fresh), LN2 vapour to the pharmacy."""
+    if site == MANUFACTURER:
+        return {"min_c": 3.1, "max_c": 6.4, "excursion_min": 0}
+    return {"min_c": -190.0, "max_c": -165.0, "excursion_min": 0}
+
+
 def shipment_receipt(units: list[UUID], site: str, coi: str = COI, **changes: Any) -> dict[str, Any]:
     """A clean receipt of every unit, labels scanned with the given COI."""
     payload: dict[str, Any] = {
         "site": site,
         "received_units": [{"product_id": str(u), "scanned_coi": coi, "condition": "intact"} for u in units],
         "seal_intact": True,
-        "temperature_ok": True,
         "data_logger_reviewed": True,
         "certificate_of_release_checked": True,
+        **logger_figures(site),
     }
     payload.update(changes)
     return payload
@@ -467,6 +494,24 @@ def qc(in_spec: bool, viability: float | None = None) -> dict[str, Any]:
     }
 
 
+def msc_qc(in_spec: bool = True, viability: float | None = None) -> dict[str, Any]:
+    """The whole default MSC release panel (domain/release_panel.py MSC_PANEL), measured: everything passes
+    except, when asked, viability (at least 70 %)."""
+    viability = viability if viability is not None else (88.0 if in_spec else 64.0)
+    return {
+        "tests": [
+            qc_test("viability", f"{viability:g} %", ">= 70 %", viability >= 70, viability, "%"),
+            qc_test("sterility", "no growth", "no growth", True),
+            qc_test("endotoxin", "0.8 EU/mL", "< 5 EU/mL", True, 0.8, "EU/mL"),
+            qc_test("mycoplasma", "negative", "negative", True),
+            qc_test("CD73", "99 %", ">= 95 %", True, 99.0, "%"),
+            qc_test("CD90", "98.5 %", ">= 95 %", True, 98.5, "%"),
+            qc_test("CD105", "97 %", ">= 95 %", True, 97.0, "%"),
+            qc_test("CD45", "0.4 %", "<= 2 %", True, 0.4, "%"),
+        ]
+    }
+
+
 def storage(temperature_c: float = -180.0) -> dict[str, Any]:
     """An LN2 storage position."""
     return {
@@ -514,7 +559,7 @@ def released_batch(ledger: FakeLedger, doses: int = 3, at: datetime = T0) -> UUI
     """Register, QC and release an MSC bank batch; return its id."""
     batch_id = uuid4()
     ledger.record("BatchRegistered", batch_id, batch_registration(doses), QP, at)
-    ledger.record("BatchQcRecorded", batch_id, qc(True), QP, at + timedelta(hours=1))
+    ledger.record("BatchQcRecorded", batch_id, msc_qc(), QP, at + timedelta(hours=1))
     ledger.record("BatchReleased", batch_id, {"certificate_id": "CERT-MSC"}, QP, at + timedelta(hours=2))
     return batch_id
 

@@ -50,6 +50,23 @@ def test_default_fresh_windows_and_collection_age_come_from_site_practice() -> N
     assert entry.collection_max_age_days == 270
 
 
+def test_shipper_ranges_default_to_the_classes_and_the_dry_shipper_to_the_storage_limit() -> None:
+    entry = Catalogue.default().get("KYMRIAH")
+    assert entry.fresh_2_8c_range_c == (2.0, 8.0)
+    assert entry.room_temperature_range_c == (15.0, 25.0)
+    assert entry.ln2_dry_shipper_max_c is None  # the storage limit, -120 °C for Kymriah, applies
+
+
+def test_a_site_sets_its_own_shipper_ranges_from_json() -> None:
+    ranges = {"fresh_2_8c_range_c": [2, 6], "room_temperature_range_c": [18.5, 24]}
+    data = {"KYMRIAH": {"ln2_dry_shipper_max_c": -150, **ranges}}
+    entry = Catalogue.from_mapping(data).get("KYMRIAH")
+    assert entry.ln2_dry_shipper_max_c == -150.0
+    assert entry.fresh_2_8c_range_c == (2.0, 6.0)
+    assert entry.room_temperature_range_c == (18.5, 24.0)
+    assert Catalogue.from_mapping(data).get("TECARTUS").fresh_2_8c_range_c == (2.0, 8.0)
+
+
 def test_the_msc_bank_entry_is_one_bag_per_dose() -> None:
     entry = Catalogue.default().get("MSC-BANK")
     assert (entry.kind, entry.storage_max_c, entry.thaw_to_infusion_min, entry.bags_max) == (
@@ -170,6 +187,15 @@ def test_the_code_cannot_be_changed_inside_an_entry() -> None:
         ("kind", "tcr_t", "catalogue_wrong_type"),
         ("name", "  ", "catalogue_wrong_type"),
         ("name", 7, "catalogue_wrong_type"),
+        ("fresh_2_8c_range_c", [2.0], "catalogue_wrong_type"),
+        ("fresh_2_8c_range_c", "2-8", "catalogue_wrong_type"),
+        ("fresh_2_8c_range_c", [2, True], "catalogue_wrong_type"),
+        ("fresh_2_8c_range_c", None, "catalogue_wrong_type"),
+        ("fresh_2_8c_range_c", [8, 2], "catalogue_out_of_range"),
+        ("room_temperature_range_c", [15, 60], "catalogue_out_of_range"),
+        ("room_temperature_range_c", [float("nan"), 25], "catalogue_out_of_range"),
+        ("ln2_dry_shipper_max_c", "-150", "catalogue_wrong_type"),
+        ("ln2_dry_shipper_max_c", -300, "catalogue_out_of_range"),
     ],
 )
 def test_a_setting_of_the_wrong_type_or_range_is_refused_naming_its_path(setting: str, value: Any, rule: str) -> None:
@@ -195,3 +221,42 @@ def test_a_catalogue_refuses_the_same_code_twice() -> None:
     with pytest.raises(InvalidInput) as caught:
         Catalogue([entry, entry])
     assert caught.value.rule == "catalogue_duplicate_code"
+
+
+def test_every_product_has_wide_physical_plausible_ranges_by_default() -> None:
+    for entry in Catalogue.default():
+        assert entry.apheresis_volume_ml == (10.0, 1000.0)
+        assert entry.apheresis_tnc_cells == (1e8, 1e12)
+        assert entry.apheresis_cd3_cells == (1e7, 1e12)
+        assert entry.infused_volume_ml == (1.0, 500.0)
+        assert entry.infused_viable_cells == (1e5, 1e10)
+
+
+def test_a_site_overrides_one_plausible_range_of_one_product_from_toml() -> None:
+    data = tomllib.loads("[KYMRIAH]\napheresis_volume_ml = [20, 400]\ninfused_viable_cells = [1e6, 6e8]\n")
+    catalogue = Catalogue.from_mapping(data)
+    kymriah = catalogue.get("KYMRIAH")
+    assert (kymriah.apheresis_volume_ml, kymriah.infused_viable_cells) == ((20.0, 400.0), (1e6, 6e8))
+    assert kymriah.infused_volume_ml == (1.0, 500.0)
+    assert catalogue.get("TECARTUS").apheresis_volume_ml == (10.0, 1000.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ([10], "catalogue_wrong_type"),
+        ("10-1000", "catalogue_wrong_type"),
+        ([10, "1000"], "catalogue_wrong_type"),
+        ([True, 1000], "catalogue_wrong_type"),
+        (None, "catalogue_wrong_type"),
+        ([1000, 10], "catalogue_out_of_range"),
+        ([0, 1000], "catalogue_out_of_range"),
+        ([-5, 1000], "catalogue_out_of_range"),
+        ([10, float("inf")], "catalogue_out_of_range"),
+        ([float("nan"), 1000], "catalogue_out_of_range"),
+    ],
+)
+def test_a_bad_plausible_range_is_refused_naming_its_path(value: Any, rule: str) -> None:
+    error = refused({"KYMRIAH": {"apheresis_volume_ml": value}})
+    assert (error.rule, error.field) == (rule, "catalogue.KYMRIAH.apheresis_volume_ml")
+    assert error.message.startswith("catalogue.KYMRIAH.apheresis_volume_ml must")

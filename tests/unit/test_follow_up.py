@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import InvalidInput, OutOfOrder, RuleViolation
+from domain.errors import InvalidInput, OutOfOrder, RuleViolation, TimeRuleViolation
 from domain.follow_up import schedule_for, visit_name
 from domain.pathway_policy import PathwayPolicy, add_months, parse_visits
 from tests.unit.domain_fixtures import (
@@ -133,3 +133,49 @@ def test_the_follow_up_schedule_cannot_be_recorded_by_hand() -> None:
         OutOfOrder, field="type", rule="derived_event", message="recorded by the domain when Infused",
         event_type="FollowUpScheduled", aggregate_id=uuid4(), payload={}, actor=NURSE, at=journey.at,
     )  # fmt: skip
+
+
+def infused_on(ledger: FakeLedger) -> date:
+    [scheduled] = [r for r in ledger.histories[PRODUCT_ID] if r.type == "FollowUpScheduled"]
+    return date.fromisoformat(scheduled.payload["infused_on"])
+
+
+@pytest.mark.parametrize(("visit", "due_in", "grace"), [("D+7", 7, 3), ("day 28", 28, 3)])
+def test_a_visit_before_its_window_opens_is_refused_naming_the_visit_the_window_and_the_day(
+    visit: str, due_in: int, grace: int
+) -> None:
+    ledger, journey = infused()
+    opens = infused_on(ledger) + timedelta(days=due_in)
+    early = journey.at + timedelta(days=due_in - 1)
+    ledger.refuse(
+        TimeRuleViolation, field="occurred_at", rule="follow_up_window_not_open",
+        message=f"the {visit_name(visit)} visit's window opens on {opens.isoformat()} (on time until "
+        f"{(opens + timedelta(days=grace)).isoformat()}); occurred_at {early.date().isoformat()} is before it",
+        event_type="FollowUpRecorded", aggregate_id=PRODUCT_ID, payload={"visit": visit, "findings": "well"},
+        actor=PHYSICIAN, at=early,
+    )  # fmt: skip
+
+
+def test_a_month_3_visit_counts_its_window_in_calendar_months() -> None:
+    ledger, journey = infused()
+    opens = add_months(infused_on(ledger), 3)
+    day_before = journey.at + (opens - journey.at.date()) - timedelta(days=1)
+    ledger.refuse(
+        TimeRuleViolation, field="occurred_at", rule="follow_up_window_not_open",
+        message=f"the month 3 visit's window opens on {opens.isoformat()}", event_type="FollowUpRecorded",
+        aggregate_id=PRODUCT_ID, payload={"visit": "M3", "findings": "well"}, actor=PHYSICIAN, at=day_before,
+    )  # fmt: skip
+    ledger.record("FollowUpRecorded", PRODUCT_ID, {"visit": "M3", "findings": "well"}, PHYSICIAN,
+                  day_before + timedelta(days=1))  # fmt: skip
+    assert ledger.product().follow_up_done == {"month 3"}
+
+
+def test_a_visit_on_its_due_day_or_late_is_recorded_and_an_unscheduled_one_at_any_time() -> None:
+    ledger, journey = infused()
+    ledger.record("FollowUpRecorded", PRODUCT_ID, {"visit": "unscheduled", "findings": "fever"}, PHYSICIAN,
+                  journey.at + timedelta(days=1))  # fmt: skip
+    due = journey.at + (infused_on(ledger) + timedelta(days=7) - journey.at.date())
+    ledger.record("FollowUpRecorded", PRODUCT_ID, {"visit": "day 7", "findings": "well"}, PHYSICIAN, due)
+    ledger.record("FollowUpRecorded", PRODUCT_ID, {"visit": "day 14", "findings": "well"}, PHYSICIAN,
+                  journey.at + timedelta(days=40))  # fmt: skip
+    assert ledger.product().follow_up_done == {"unscheduled", "day 7", "day 14"}

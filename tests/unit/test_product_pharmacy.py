@@ -374,11 +374,10 @@ def test_an_infused_product_accepts_only_annotations(ledger: FakeLedger) -> None
         actor=PHARMACIST,
         at=journey.at,
     )
-    ledger.record(
-        "FollowUpRecorded", PRODUCT_ID, {"visit": "D+28", "findings": "B-cell aplasia"}, PHYSICIAN, journey.at
-    )
+    day_28 = journey.at + timedelta(days=28)
+    ledger.record("FollowUpRecorded", PRODUCT_ID, {"visit": "D+28", "findings": "B-cell aplasia"}, PHYSICIAN, day_28)
     adverse = {"category": "crs", "grade": 2, "description": "fever, hypotension"}
-    ledger.record("AdverseEventRecorded", PRODUCT_ID, adverse, PHYSICIAN, journey.at)
+    ledger.record("AdverseEventRecorded", PRODUCT_ID, adverse, PHYSICIAN, day_28)
     assert ledger.types(PRODUCT_ID)[-2:] == ["FollowUpRecorded", "AdverseEventRecorded"]
 
 

@@ -15,6 +15,7 @@ import pytest
 from domain.errors import CustodyError, RuleViolation
 from domain.events import Actor, Meaning
 from domain.log_heads import HEADS_AGGREGATE_ID, HEADS_EVENT_TYPES, HEADS_SIGNERS, decide_heads
+from domain.printed_names import PRINTED_NAME_EVENT_TYPES
 from domain.registry import EVENT_TYPES, decide
 from domain.staff import REGISTRARS, STAFF_EVENT_TYPES, decide_staff
 from tests.role_table import (
@@ -27,6 +28,7 @@ from tests.role_table import (
     PEOPLE,
     PHARMACIST,
     PHYSICIAN,
+    PRINTED_NAME_EVENTS,
     QP,
     ROLES_BY_EVENT_TYPE,
     SPONSOR,
@@ -37,13 +39,14 @@ from tests.role_table import (
 from tests.unit.domain_fixtures import T0, make_ctx
 
 ALL_ROLES = sorted(PEOPLE | {SYSTEM})
-REQUESTED = sorted(set(ROLES_BY_EVENT_TYPE) - DERIVED - STAFF_EVENTS - LOG_EVENTS)
+REQUESTED = sorted(set(ROLES_BY_EVENT_TYPE) - DERIVED - STAFF_EVENTS - LOG_EVENTS - PRINTED_NAME_EVENTS)
 
 
 def production_roles() -> dict[str, frozenset[str]]:
     """What the code under test says, as plain role names, staff events included."""
     found = {name: frozenset(str(role) for role in spec.roles) for name, spec in EVENT_TYPES.items()}
     found.update({name: frozenset(REGISTRARS) for name in STAFF_EVENT_TYPES})
+    found.update({name: frozenset(REGISTRARS) for name in PRINTED_NAME_EVENT_TYPES})  # signed with the registration
     found.update({name: frozenset(HEADS_SIGNERS) for name in HEADS_EVENT_TYPES})
     return found
 
@@ -77,6 +80,7 @@ def test_a_role_added_or_dropped_in_production_is_named_as_a_difference() -> Non
 def test_the_derived_event_types_of_the_hand_table_are_the_ones_the_domain_derives() -> None:
     assert {name for name, spec in EVENT_TYPES.items() if spec.derived_from is not None} == DERIVED
     assert set(STAFF_EVENT_TYPES) == STAFF_EVENTS
+    assert set(PRINTED_NAME_EVENT_TYPES) == PRINTED_NAME_EVENTS
     assert set(HEADS_EVENT_TYPES) == LOG_EVENTS
 
 
@@ -139,14 +143,19 @@ def test_the_administrator_and_the_ledger_keep_the_registers_and_sign_no_clinica
         "PathwayManagedElsewhereDeclared", "PathwayManagedElsewhereRevoked",
         "TrialRegistered", "SponsorUserAuthorised", "SponsorUserRevoked",
         "StaffMemberRegistered", "SigningKeyRegistered", "SigningKeyRevoked",
+        "StaffQualificationRecorded", "StaffQualificationWithdrawn", "StaffSpecialtyRecorded", "PrintedNameClaimed",
     }  # fmt: skip
     # The site's four-eyes setting is the administrator's alone: a person answers for waiving a GMP rule.
     duty_settings = {"DutySegregationWaived", "DutySegregationRestored"}
     assert _signed_by(ADMIN) == registers | TRIAL_SITE_EVENTS | duty_settings
     # The ledger also signs what it derives when a product's pathway is kept in another ledger.
-    # And, at each checkpoint, its commitment of every aggregate's head.
-    derived = {"PathwayManagedElsewhereApplied", "AggregateHeadsCommitted"}
-    assert _signed_by(SYSTEM) == registers | TRIAL_SITE_EVENTS | derived
+    # And, at each checkpoint, its commitment of every aggregate's head; and the temperature excursion it
+    # finds in a receipt's data-logger figures.
+    derived = {"PathwayManagedElsewhereApplied", "AggregateHeadsCommitted", "TemperatureExcursionRecorded"}
+    # And the catalogue file in place when it is initialised, before any Qualified Person exists to approve it.
+    initial = {"CatalogueChanged"}
+    # But never a trial site's evidence: someone who can vouch for it signs each attestation.
+    assert _signed_by(SYSTEM) == registers | (TRIAL_SITE_EVENTS - {"TrialPrerequisiteAttested"}) | derived | initial
     for name in registers:
         assert allowed(name) == {ADMIN, SYSTEM}, name
 
@@ -157,6 +166,7 @@ def test_each_step_is_signed_by_those_who_perform_it() -> None:
     )
     assert {"ShipmentReceived", "StoredInLN2", "Dispensed"} <= _signed_by(PHARMACIST)
     assert {"QcResultsRecorded", "ProductReleased", "BatchQcRecorded", "BatchReleased"} <= _signed_by(QP)
+    assert allowed("CatalogueChanged") == {QP, SYSTEM}  # product specification: never the administrator
     assert "ShipmentHandedOver" in _signed_by(COURIER)
     decisions = {"PatientEnrolled", "RcpDecisionRecorded", "TreatmentDecisionProposed", "TreatmentDecisionCosigned"}
     assert decisions <= _signed_by(PHYSICIAN)

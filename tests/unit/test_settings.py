@@ -16,6 +16,9 @@ from ledger.settings import load_settings
         ("CUSTODY_TOKEN_MINUTES", "0"),
         ("CUSTODY_LOGIN_MAX_FAILURES", "0"),
         ("CUSTODY_LOGIN_LOCKOUT_MINUTES", "-5"),
+        ("CUSTODY_SIGNING_MAX_FAILURES", "0"),
+        ("CUSTODY_SIGNING_MAX_FAILURES", "five"),
+        ("CUSTODY_SIGNING_MAX_FAILURES", "101"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(
@@ -32,3 +35,12 @@ def test_a_bad_setting_is_refused_by_name(
 def test_good_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CUSTODY_TIMEZONE", "America/Cayenne")
     assert load_settings().timezone == "America/Cayenne"
+
+
+def test_signing_lockout_limit_defaults_to_five_and_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CUSTODY_SIGNING_MAX_FAILURES", raising=False)
+    assert load_settings().signing_max_failures == 5
+    monkeypatch.setenv("CUSTODY_SIGNING_MAX_FAILURES", "3")
+    assert load_settings().signing_max_failures == 3

@@ -308,6 +308,7 @@ def test_a_label_that_does_not_match_stops_the_receipt_and_leaves_a_near_miss(le
 def test_a_warm_shipment_is_received_and_the_product_quarantined(ledger: FakeLedger) -> None:
     journey = CarTJourney(ledger).until("ToManufacturer")
     warm = shipment_receipt([PRODUCT_ID], MANUFACTURER, temperature_ok=False)
+    del warm["max_c"]
     refuse_receipt(
         ledger,
         journey,
@@ -315,7 +316,7 @@ def test_a_warm_shipment_is_received_and_the_product_quarantined(ledger: FakeLed
         error=InvalidInput,
         field="payload.max_c",
         rule="required",
-        message="required when temperature_ok is false",
+        message="payload.max_c is required",
     )
     warm.update(max_c=14.5, excursion_min=50)
     ledger.record("ShipmentReceived", journey.to_manufacturer, warm, QP, journey.at + HOUR)
@@ -326,6 +327,7 @@ def test_a_warm_shipment_is_received_and_the_product_quarantined(ledger: FakeLed
         "context": "shipping",
         "max_c": 14.5,
         "duration_min": 50,
+        "min_c": 3.1,
         "data_logger_id": "LOG-7",
     }
 
@@ -348,7 +350,7 @@ def test_room_temperature_apheresis_has_the_shorter_window(ledger: FakeLedger) -
     ledger.record(
         "ShipmentReceived",
         shipment_id,
-        shipment_receipt([PRODUCT_ID], MANUFACTURER),
+        shipment_receipt([PRODUCT_ID], MANUFACTURER, min_c=18.0, max_c=22.0),
         QP,
         journey.at + 20 * HOUR,
     )

@@ -31,6 +31,7 @@ from tests.unit.trial_site_fixtures import (
     ALL_ATTESTED,
     PREPARED,
     PROTOCOL,
+    SIGNED_BY,
     SPONSOR,
     UNTIL,
     activate_trial_sites,
@@ -128,7 +129,7 @@ def test_incomplete_evidence_is_refused_by_field(
     target = open_site(ledger)
     payload = {k: v for k, v in {**evidence(prerequisite), **changes}.items() if v is not None}
     with pytest.raises(error) as caught:
-        ledger.record("TrialPrerequisiteAttested", target, payload, ADMIN, PREPARED)
+        ledger.record("TrialPrerequisiteAttested", target, payload, SIGNED_BY[prerequisite], PREPARED)
     assert (caught.value.field, caught.value.rule) == (field, rule), caught.value  # type: ignore[attr-defined]
     assert ledger.types(target) == ["TrialSiteOpened"]
 
@@ -297,7 +298,7 @@ def test_a_closed_site_takes_no_attestation_and_no_step() -> None:
     ledger.record("TrialSiteClosed", target, {"reason": "recruitment complete"}, ADMIN, ACTIVATED)
     ledger.refuse(OutOfOrder, field=None, rule="trial_site_closed", message="is closed",
                   event_type="TrialPrerequisiteAttested", aggregate_id=target, payload=evidence("rcp_named"),
-                  actor=ADMIN, at=ACTIVATED)  # fmt: skip
+                  actor=PHYSICIAN, at=ACTIVATED)  # fmt: skip
     in_trial = enrolment(**TRIAL_FIELDS)
     ledger.refuse(RuleViolation, field="payload.collection_site", rule="trial_site_not_activated", message="closed",
                   event_type="ProductEnrolled", aggregate_id=PRODUCT_ID, payload=in_trial, actor=PHYSICIAN,

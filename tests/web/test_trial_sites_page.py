@@ -27,6 +27,11 @@ def test_the_checklist_shows_what_is_missing_in_red_and_who_signed_the_evidence(
     assert "not ready" in unready
     gmo = unready.split('data-prerequisite="gmo_authorisation"', 1)[1].split("</tr>", 1)[0]
     assert 'style="color:#b00020"' in gmo and "not attested" in gmo
-    assert "PUI-ACCORD-CART-01" in unready and "signed by ledger" in unready
+    assert "PUI-ACCORD-CART-01" in unready and "signed by Dr Bruno Vasseur (pharmacist)" in unready
+    pui = unready.split('data-prerequisite="pui_agreement"', 1)[1].split("</tr>", 1)[0]
+    assert "attested by: pharmacist" in pui
+    pair = unready.split('data-prerequisite="disease_specialist"', 1)[1].split("</tr>", 1)[0]
+    assert "specialty: internist (Dr Irene Internist): internal_medicine, treats systemic_lupus_erythematosus" in pair
+    assert "signed by Isabelle Roussel (admin)" in pair
     register_staff(ledger, "sponsor2", "Sid Sponsor", "sponsor", password_of("sponsor2"), registrar="ledger")
     assert browser_of("sponsor2").get(f"/ui/trials/{PROTOCOL}/sites").status_code == 404
