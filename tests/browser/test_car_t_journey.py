@@ -75,9 +75,12 @@ def fill(page: Page, values: dict[str, Value]) -> None:
     assert unlabelled == [], f"inputs without a label: {unlabelled}"
     for name, value in values.items():
         box = page.locator(f"#f-{name}")
-        if isinstance(value, bool):
+        select = box.evaluate("element => element.tagName") == "SELECT"
+        if isinstance(value, bool) and select:  # an optional yes/no the ledger could derive: a three-way choice
+            box.select_option("true" if value else "false")
+        elif isinstance(value, bool):
             box.set_checked(value)
-        elif box.evaluate("element => element.tagName") == "SELECT":
+        elif select:
             box.select_option(value)
         else:
             box.fill(value)
