@@ -13,13 +13,11 @@ import io
 import json
 import shutil
 import tarfile
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from domain.document_ref import DocumentKind
@@ -30,7 +28,6 @@ from ledger.documents import DocumentState
 from ledger.restore import restore
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
-from tests.conftest import make_settings, postgres_url
 from tests.integration.document_fixtures import PDF, add, enrolled_pathway, manufactured, qc_tests, reference
 from tests.integration.journeys import IDENTITY, Recorder, team, verify
 
@@ -39,36 +36,6 @@ PDF_SHA = hashlib.sha256(PDF).hexdigest()
 CONSENT = PDF + b"% consent form v3.1\n"
 CONSENT_SHA = hashlib.sha256(CONSENT).hexdigest()
 PSEUDONYM = "PSN-BAK-0001"
-
-
-@pytest.fixture
-def target(ledger: CustodyLedger, backend: str, tmp_path: Path) -> Iterator[Settings]:
-    """An empty store of the same backend whose home holds the source's master.key only (never identity.kek)."""
-    home = tmp_path / "restored-home"
-    home.mkdir()
-    shutil.copy(ledger.settings.home / "master.key", home / "master.key")
-    if backend == "sqlite":
-        yield make_settings("sqlite", home)
-        return
-    schema = f"custody_restored_{uuid.uuid4().hex[:12]}"
-    try:
-        yield make_settings("postgresql", home, schema)
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-@pytest.fixture
-def restored(target: Settings) -> Iterator[Callable[[], CustodyLedger]]:
-    opened: list[CustodyLedger] = []
-
-    def make() -> CustodyLedger:
-        opened.append(CustodyLedger(target))
-        return opened[-1]
-
-    yield make
-    for instance in opened:
-        instance.close()
 
 
 def qc_with_certificate(ledger: CustodyLedger) -> Recorder:
@@ -107,7 +74,7 @@ def document_members(archive: Path) -> dict[str, bytes]:
 
 
 def test_a_restored_ledger_holds_its_documents_and_verifies_intact(
-    ledger: CustodyLedger, backend: str, target: Settings, restored: Callable[[], CustodyLedger], tmp_path: Path
+    ledger: CustodyLedger, backend: str, target: Settings, open_target: Callable[[], CustodyLedger], tmp_path: Path
 ) -> None:
     qc_with_certificate(ledger)
     archive = tmp_path / "backup.tar.gz"
@@ -120,14 +87,14 @@ def test_a_restored_ledger_holds_its_documents_and_verifies_intact(
         assert document_members(archive) == {}  # the bytea column is in the dump
         assert not any(name.startswith("documents/") for name in manifest.members)
     restore(target, archive)
-    copy = restored()
+    copy = open_target()
     assert verify(copy).failures == []
     assert copy.documents.content(PDF_SHA)[1] == PDF
     assert document_notes(copy.store) == []
 
 
 def test_a_consent_form_is_restored_sealed_and_verify_notes_it_until_identity_kek_is_brought(
-    ledger: CustodyLedger, backend: str, target: Settings, restored: Callable[[], CustodyLedger], tmp_path: Path
+    ledger: CustodyLedger, backend: str, target: Settings, open_target: Callable[[], CustodyLedger], tmp_path: Path
 ) -> None:
     rec = qc_with_certificate(ledger)
     pathway, event = signed_consent(ledger, rec)
@@ -137,7 +104,7 @@ def test_a_consent_form_is_restored_sealed_and_verify_notes_it_until_identity_ke
         sealed = document_members(archive)[f"documents/{CONSENT_SHA[:2]}/{CONSENT_SHA}"]
         assert len(sealed) == 5 + 12 + len(CONSENT) + 16 and CONSENT not in sealed
     restore(target, archive)
-    copy = restored()
+    copy = open_target()
     assert not (target.home / "identity.kek").exists()  # no backup carries it
     assert verify(copy).failures == []
     [note] = document_notes(copy.store)
@@ -194,9 +161,7 @@ def test_a_tampered_document_member_is_refused_and_nothing_restored(
     rule: str,
 ) -> None:
     if backend != "sqlite":
-        pytest.skip(
-            "SQLite layout only, on every run including CI: PostgreSQL keeps documents in the dump (tested above)"
-        )
+        pytest.skip("SQLite only, including in CI: PostgreSQL keeps documents in its dump")
     rec = qc_with_certificate(ledger)
     signed_consent(ledger, rec)
     genuine = tmp_path / "backup.tar.gz"
@@ -244,7 +209,7 @@ def test_a_member_not_named_as_a_document_is_refused(
 
 
 def test_a_document_file_gone_from_the_source_is_left_out_and_named_missing_after_restore(
-    ledger: CustodyLedger, backend: str, target: Settings, restored: Callable[[], CustodyLedger], tmp_path: Path
+    ledger: CustodyLedger, backend: str, target: Settings, open_target: Callable[[], CustodyLedger], tmp_path: Path
 ) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite layout only, on every run including CI: PostgreSQL has no document files")
@@ -254,4 +219,4 @@ def test_a_document_file_gone_from_the_source_is_left_out_and_named_missing_afte
     backup(ledger.settings, archive)
     assert document_members(archive) == {}
     restore(target, archive)
-    assert {failure.reason for failure in verify(restored()).failures} == {"missing_document"}
+    assert {failure.reason for failure in verify(open_target()).failures} == {"missing_document"}

@@ -9,12 +9,11 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import stat
 import tarfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from ledger.setup import register_staff
 from ledger.signed_note import Checkpoint, checkpoint_body, sign_note
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, verify_store
-from tests.conftest import make_settings, postgres_url
+from tests.conftest import postgres_url
 from tests.integration.journeys import Dba, Row
 
 FROZEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -71,37 +70,6 @@ def add_staff(ledger: CustodyLedger, count: int = 1) -> None:
     for _ in range(count):
         name = f"p{uuid.uuid4().hex[:10]}"
         register_staff(ledger, name, f"Extra Person {name}", "nurse", "extra-password", registrar="ledger")
-
-
-@pytest.fixture
-def target(ledger: CustodyLedger, backend: str, tmp_path: Path) -> Iterator[Settings]:
-    """An empty store of the same backend, whose home holds the source's master.key (restored separately)."""
-    home = tmp_path / "restored-home"
-    home.mkdir()
-    shutil.copy(ledger.settings.home / "master.key", home / "master.key")
-    if backend == "sqlite":
-        yield make_settings("sqlite", home)
-        return
-    schema = f"custody_restored_{uuid.uuid4().hex[:12]}"
-    try:
-        yield make_settings("postgresql", home, schema)
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-@pytest.fixture
-def open_target(target: Settings) -> Iterator[Callable[[], CustodyLedger]]:
-    """Open the restored ledger (after the test restored it); closed afterwards."""
-    opened: list[CustodyLedger] = []
-
-    def make() -> CustodyLedger:
-        opened.append(CustodyLedger(target))
-        return opened[-1]
-
-    yield make
-    for instance in opened:
-        instance.close()
 
 
 def verify_against(ledger: CustodyLedger, *notes: Checkpoint) -> set[str]:
