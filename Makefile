@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 # Browser tests drive Debian's Chromium (never a Playwright download); the stamp is made once it is installed.
 CHROMIUM := /usr/bin/chromium
 BROWSER_STAMP := $(VENV)/.chromium
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint typecheck unit clean mutation
 
@@ -29,6 +30,16 @@ $(BROWSER_STAMP): | $(STAMP)
 	fi
 	@if [ -x $(CHROMIUM) ]; then touch $@; fi
 
+# axe-core for the accessibility checks of the browser tests, from the npm registry, as the lock file pins it.
+# Without npm or the registry, warn and go on: the browser tests then fail, saying how to install it.
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "WARNING: npm is missing: axe-core cannot be installed for the browser tests;" \
+			"install Node.js and npm (apt-get install npm)" >&2; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/custody init
 	$(BIN)/custody demo --if-empty
@@ -42,7 +53,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck $(BROWSER_STAMP)
+test: lint typecheck $(BROWSER_STAMP) $(AXE)
 	$(BIN)/pytest -n 2 -q
 
 # Mutation testing, not part of `make test`: mutmut mutates copies (under mutants/) of the modules listed in

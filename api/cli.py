@@ -20,18 +20,23 @@ import psycopg_pool
 from eventsourcing.persistence import DataError, PersistenceError
 
 from api import (
+    cli_alerts,
     cli_backup,
     cli_catalogue,
     cli_commands,
     cli_documents,
+    cli_logger,
     cli_password,
     cli_pathway,
     cli_projections,
     cli_registries,
+    cli_registry_export,
+    cli_schedule,
     cli_serve,
     cli_staff_training,
     cli_trial,
     cli_verifiable,
+    cli_webhooks,
     cli_witness,
     cli_witness_verify,
 )
@@ -174,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], help="default: the configured backend")
     bench.add_argument("--no-projections", action="store_true", help="skip the read-model rebuild and query figures")
     bench.add_argument("--api", action="store_true", help="measure the HTTP API (a `custody serve` process) instead")
+    bench.add_argument(
+        "--scale", type=int, metavar="EVENTS",
+        help="build a ledger of about EVENTS events of realistic journeys, then verify, rebuild and checkpoint it "
+        "(progress on stderr, figures as JSON; e.g. --scale 1000000)",
+    )  # fmt: skip
     bench.add_argument("--api-seconds", type=float, default=5.0, help="--api: status-read phase length (default 5)")
     bench.add_argument("--api-rate", type=float, default=200.0, help="--api: status reads per second (default 200)")
     bench.add_argument("--api-writes", type=int, default=200, help="--api: signed writes per side (default 200)")
@@ -183,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verifiable.add_commands(sub)
     cli_pathway.add_commands(sub)
     cli_registries.add_commands(sub)
+    cli_registry_export.add_commands(sub)
+    cli_schedule.add_commands(sub)
     cli_password.add_commands(sub)
     cli_catalogue.add_commands(sub)
     cli_trial.add_commands(sub)
@@ -190,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.add_commands(sub)
     cli_witness.add_commands(sub)
     cli_documents.add_commands(sub)
+    cli_logger.add_commands(sub)
+    cli_alerts.add_commands(sub)
+    cli_webhooks.add_commands(sub)
     return parser
 
 

@@ -28,6 +28,7 @@ from ledger.ledger_meta import LEDGER_USER, NotInitialised
 from ledger.merkle_log import checkpoint_if_due
 from ledger.migrate import apply_migrations
 from ledger.patients import PatientRegistry
+from ledger.read_replica import ReadReplica
 from ledger.reenrolment import reenrol
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -151,9 +152,16 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
             against=tuple(_checkpoint_file(path) for path in args.against),
             progress=_progress if sys.stderr.isatty() and not args.json else None,
         )
-        report = verify_store(ledger.store, options)
-        check_witnesses(ledger, report, args)
-        notes = document_notes(ledger.store)  # sealed documents this host cannot open: reported, never failures
+        # With a streaming replica configured, the audit's full read goes to it, not to the primary taking writes.
+        replica = ReadReplica.open(settings, lambda _store: 0)
+        store = replica.store if replica is not None else ledger.store
+        try:
+            report = verify_store(store, options)
+            check_witnesses(ledger, report, args)
+            notes = document_notes(store)  # sealed documents this host cannot open: reported, never failures
+        finally:
+            if replica is not None:
+                replica.close()
     if options.progress:
         print(file=sys.stderr)
     if args.json:
@@ -382,8 +390,12 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
         from api.rest_bench import bench_api_command
 
         return bench_api_command(args, settings)
+    if getattr(args, "scale", None) is not None:
+        return bench_scale_command(args, settings)
+    from api.web.bench_worklist import bench_worklist
     from ledger.bench import run_bench, scratch_settings
     from projections.bench import bench_projections
+    from projections.bench_reads import bench_read_pages
 
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend or settings.backend]
     for backend in backends:
@@ -393,6 +405,24 @@ def bench(args: argparse.Namespace, settings: Settings) -> int:
                 projected = bench_projections(scratch)
                 figures.update({f"projections_{key}": value for key, value in projected.items() if key != "backend"})
                 figures["rebuild_per_s"] = projected["rebuild_per_s"]
+                figures.update(bench_worklist(scratch))  # the worklist page, demo vs 2,000 and 4,000 more products
+                figures.update(bench_read_pages(scratch))  # product list, inventory, status: 1e5 vs 1e3 products
+        print(json.dumps(figures) if args.json else "  ".join(f"{k}={v}" for k, v in figures.items()))
+    return 0
+
+
+def bench_scale_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`custody bench --scale N`: one JSON object per backend (api/bench_scale.py)."""
+    from api.bench_scale import bench_scale
+    from ledger.bench import scratch_settings
+
+    if args.scale < 1:
+        raise InvalidInput(f"--scale must be a positive number of events, not {args.scale}", field="scale",
+                           rule="positive_count")  # fmt: skip
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend or settings.backend]
+    for backend in backends:
+        with scratch_settings(backend, settings.database_url) as scratch:
+            figures = bench_scale(scratch, args.scale)
         print(json.dumps(figures) if args.json else "  ".join(f"{k}={v}" for k, v in figures.items()))
     return 0
 

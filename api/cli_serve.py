@@ -6,6 +6,8 @@ initialised (`custody init`); the server refuses to start otherwise rather than
 answering 503 to everyone, and while CUSTODY_CATALOGUE_FILE is not the signed catalogue
 (ledger/catalogue_source.py). A read-only database is served all the same: reads are
 answered and writes refused (``storage_read_only``), and the start-up lines say so.
+Beside the server, a thread scans the running deadlines every CUSTODY_ALERT_SCAN_SECONDS and
+raises their alerts (api/cli_alerts.py; 0 turns it off, for `custody alerts run` instead).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from typing import Any
 
+from api import cli_alerts
 from api.cli_commands import open_ledger
 from ledger.settings import Settings
 from ledger.sqlite_file import read_only
@@ -61,5 +65,10 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
             f"{STORAGE_READ_ONLY.rule} (503) until it is writable again"
         )
     sys.stdout.flush()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    stop = threading.Event()
+    cli_alerts.scanner(settings, stop)  # deadline alerts every CUSTODY_ALERT_SCAN_SECONDS (0: off)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    finally:
+        stop.set()
     return 0

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from api.cli_commands import open_ledger, resolve_id, trust_option
+from api.cli_registry_export import export_registry_command
+from api.cli_selection import is_selection, verify_selection_command
 from api.cli_witness_verify import add_quorum_options, quorum_option
 from api.passwords import read_password
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -23,6 +25,7 @@ from ledger.settings import Settings
 from ledger.setup import rotate_key, rotate_ledger_key
 from ledger.witness import cosigners
 from projections.fhir_export import ProductNotFound, export_fhir
+from projections.registry_export import REGISTRY_NAMES
 
 
 def add_commands(sub: Any) -> None:
@@ -59,9 +62,10 @@ def add_commands(sub: Any) -> None:
     export.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the JSON bundle")
     export.add_argument(
         "--format",
-        choices=("bundle", "fhir"),
+        choices=("bundle", "fhir", *REGISTRY_NAMES),
         default="bundle",
-        help="bundle: the signed, offline-verifiable bundle (default); fhir: a FHIR R5 Bundle (docs/fhir.md)",
+        help="bundle: the signed, offline-verifiable bundle (default); fhir: a FHIR R5 Bundle (docs/fhir.md); "
+        "descar-t, ebmt: the product's registry rows (docs/registries.md)",
     )
     export.add_argument(
         "--with-documents", action="store_true", help="include the referenced documents' bytes (base64) in the bundle"
@@ -122,6 +126,8 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody export`: the bundle an inspector can verify on their own machine, or the FHIR R5 Bundle."""
     if args.format == "fhir":
         return export_fhir_command(args, settings)
+    if args.format in REGISTRY_NAMES:
+        return export_registry_command(args, settings)
     with open_ledger(settings) as ledger:
         try:
             bundle = export_bundle(ledger, resolve_id(args.product, "product"), with_documents=args.with_documents)
@@ -158,6 +164,8 @@ def export_fhir_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def verify_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
     """`custody verify-bundle`: reads only the files named; never opens or creates a store."""
+    if is_selection(args.bundle):  # the audit trail's selection: standard bundles and their listing, in a ZIP
+        return verify_selection_command(args)
     try:
         bundle = parse_bundle_text(Path(args.bundle).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

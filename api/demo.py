@@ -197,6 +197,7 @@ def _sle_car_t(rec: j.Recorder, facility: str, year: int, now: Any, judged: list
     rec(
         "physician", "FollowUpRecorded", product, end + timedelta(days=7), "reviewed",
         visit="day 7", findings="CRS resolved; no ICANS; B-cell aplasia confirmed",
+        disease_response="not_evaluated", survival="alive",
     )  # fmt: skip
     return product
 

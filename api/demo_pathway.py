@@ -127,6 +127,7 @@ def _decide_and_consent(rec: j.Recorder, pathway: Any, when: datetime, therapy: 
     rec(
         CELL_THERAPY_SPECIALIST, "ConsentSigned", pathway, when + timedelta(days=2), "witnessed",
         form_version="CART-AI-01 v3.1", signed_on=_day(when, 2), document_ref=f"CONSENT-{pathway.hex[:8]}",
+        registry_transmission=["descar_t", "ebmt"],
     )  # fmt: skip
 
 

@@ -26,6 +26,8 @@ THAW_ORIGINS = ("completion", "start")
 """Where a label counts the thaw-to-infusion window from: the end of thawing, or its start (Abecma)."""
 _DEFAULT_BAGS_MAX: dict[ProductKind, int] = {"car_t": 3, "msc": 1}
 _REQUIRED_FOR_NEW = ("name", "kind", "storage_max_c", "thaw_to_infusion_min", "lymphodepletion_days")
+DEADLINE_KINDS = ("thaw_to_infusion", "fresh_shipping_window")
+"""The clocks a product's status runs (projections/product_status.py), each with its amber and red thresholds."""
 
 
 def _refuse(path: str, message: str, rule: str) -> InvalidInput:
@@ -113,6 +115,15 @@ def _thaw_origin(value: object, path: str) -> str:
     return str(value)
 
 
+def _minutes_left(value: object, path: str) -> int:
+    """Minutes before a deadline at which the worklist warns: 0 (only once overdue) up to a week."""
+    if not _is_int(value):
+        raise _refuse(path, f"must be a whole number of minutes, {_got(value)}", "catalogue_wrong_type")
+    if not 0 <= cast(int, value) <= 7 * 24 * 60:
+        raise _refuse(path, f"must be between 0 and 10080 minutes, {_got(value)}", "catalogue_out_of_range")
+    return cast(int, value)
+
+
 def _temperature_range(value: object, path: str) -> tuple[float, float]:
     """A shipper's acceptable range [low, high] in °C, low not above high."""
     if not isinstance(value, list | tuple) or len(value) != 2 or not all(_is_number(v) for v in value):
@@ -146,6 +157,8 @@ _SETTINGS: dict[str, Callable[[object, str], object]] = {
     "fresh_2_8c_range_c": _temperature_range,
     "room_temperature_range_c": _temperature_range,
     "ln2_dry_shipper_max_c": _temperature,
+    **{f"{kind}_{level}_min": _minutes_left for kind in DEADLINE_KINDS for level in ("amber", "red")},
+    "logger_gap_max_min": _minutes,
 }
 
 
@@ -172,6 +185,9 @@ class CatalogueEntry:
     fresh_2_8c_range_c: tuple[float, float] = (2.0, 8.0)
     room_temperature_range_c: tuple[float, float] = (15.0, 25.0)
     ln2_dry_shipper_max_c: float | None = None  # None: the product's storage_max_c
+    # The longest stretch of a journey a shipper's logger may leave unrecorded (domain/logger_journey.py): two
+    # readings missed at a 15-minute interval. Longer, the temperature was not known: a deviation. None: not judged.
+    logger_gap_max_min: int | None = 30
     # Physically plausible ranges, not specifications: each default's why is in domain/plausibility.py.
     apheresis_volume_ml: tuple[float, float] = plausible.APHERESIS_VOLUME.default
     apheresis_tnc_cells: tuple[float, float] = plausible.APHERESIS_TNC.default
@@ -179,6 +195,13 @@ class CatalogueEntry:
     infused_volume_ml: tuple[float, float] = plausible.INFUSED_VOLUME.default
     infused_viable_cells: tuple[float, float] = plausible.INFUSED_VIABLE_CELLS.default
     release_panel: tuple[QcCriterion, ...] = ()  # empty: the kind's default panel (domain.release_panel)
+    # When a running deadline turns amber ("soon"), then red, on the worklist and the product page: minutes left.
+    # A 30-min thaw window warns at 15 then 5 min, when a nurse can still reach the bedside in time; a 30-h fresh
+    # window at 6 h then 2 h, when a courier can still be rerouted. Red may not come before amber.
+    thaw_to_infusion_amber_min: int = 15
+    thaw_to_infusion_red_min: int = 5
+    fresh_shipping_window_amber_min: int = 360
+    fresh_shipping_window_red_min: int = 120
 
     @property
     def waste_stream(self) -> str:
@@ -191,6 +214,14 @@ class CatalogueEntry:
             object.__setattr__(self, name, check(getattr(self, name), f"catalogue.{self.code}.{name}"))
         if not self.release_panel:
             object.__setattr__(self, "release_panel", DEFAULT_PANELS[self.kind])
+        for kind in DEADLINE_KINDS:
+            amber, red = getattr(self, f"{kind}_amber_min"), getattr(self, f"{kind}_red_min")
+            if red > amber:
+                raise _refuse(
+                    f"catalogue.{self.code}.{kind}_red_min",
+                    f"must not exceed {kind}_amber_min ({amber}): red comes after amber, got {red!r}",
+                    "catalogue_out_of_range",
+                )
 
 
 _DEFAULT_ENTRIES = (

@@ -7,7 +7,7 @@ recorded (``NewEvent``) and rebuilds state from facts already recorded
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -119,6 +119,8 @@ class Context:
     ``documents`` is the ledger's document store lookup (SHA-256 → what it holds; None: no
     store, and any document reference is refused); ``documents_required`` names the
     ``Type.field`` document fields the site requires (domain/document_rules.py).
+    ``document_bytes`` reads a stored document's content, checked against its SHA-256 (None:
+    unreadable), for the rules that judge a file's content, as a logger's readings are.
     """
 
     actor: Actor
@@ -133,3 +135,4 @@ class Context:
     signer: Aggregate | None = None
     documents: DocumentLookup | None = None
     documents_required: frozenset[str] = frozenset()
+    document_bytes: Callable[[str], bytes | None] | None = None

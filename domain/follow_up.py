@@ -134,6 +134,17 @@ def check_window_open(due: dict[str, str], latest: dict[str, str], visit: str, d
     )
 
 
+def check_cause_of_death(survival: str | None, cause_of_death: str | None, prefix: str = "payload") -> None:
+    """A cause of death goes with a death: on a living patient's visit it is a slip the registries would repeat."""
+    if cause_of_death is not None and survival != "dead":
+        raise InvalidInput(
+            f"{prefix}.cause_of_death is given but the visit's survival is {survival or 'absent'}: a cause of death "
+            "is recorded only with survival dead",
+            field=f"{prefix}.cause_of_death",
+            rule="cause_of_death_without_death",
+        )
+
+
 def check_grade(category: AdverseEventCategory, grade: int) -> None:
     """CRS and ICANS are graded on the ASTCT consensus scales, which stop at grade 4."""
     if category in ASTCT_CATEGORIES and grade > ASTCT_MAX_GRADE:

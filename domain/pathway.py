@@ -21,6 +21,7 @@ from domain.events import Role as R
 from domain.pathway_exemption import PATHWAY_MANAGED_ELSEWHERE_APPLIED
 from domain.payloads import parse_date, parse_time
 from domain.spec import EventSpec
+from domain.treatment_order import Order
 
 KIND = "pathway"
 PATHWAY_NAMESPACE = UUID("0f5e7a52-3d0c-4f43-8c55-6b1f0f6b2a71")
@@ -67,6 +68,7 @@ class PatientPathway(Aggregate):
         self.consent_signed = False
         self.consent_withdrawn = False
         self.lymphodepletions: list[Lymphodepletion] = []
+        self.order: Order | None = None
 
     @property
     def decision_cosigned(self) -> bool:
@@ -113,6 +115,22 @@ class PatientPathway(Aggregate):
     def when_ConsentWithdrawn(self, record: EventRecord) -> None:
         """The pathway stops: no collection, conditioning or infusion after this."""
         self.consent_withdrawn = True
+
+    def when_TreatmentOrdered(self, record: EventRecord) -> None:
+        """The order is open, holding its slot (domain/treatment_order.py)."""
+        p = record.payload
+        self.order = Order(p["manufacturer"], p["apheresis_on"], p["slot_on"], p.get("infusion_on"), record.version)
+
+    def when_TreatmentOrderRescheduled(self, record: EventRecord) -> None:
+        """The open order takes its new days."""
+        if self.order is not None:
+            p = record.payload
+            self.order = Order(self.order.manufacturer, p["apheresis_on"], p["slot_on"], p.get("infusion_on"),
+                               record.version)  # fmt: skip
+
+    def when_TreatmentOrderCancelled(self, record: EventRecord) -> None:
+        """No order is open any more."""
+        self.order = None
 
     def when_LymphodepletionRecorded(self, record: EventRecord) -> None:
         """Conditioning given; a CAR-T infusion must fall inside its product's window after the last day."""

@@ -108,6 +108,13 @@ class TreatmentDecisionCosigned:
     proposal_version: Annotated[int, Bounds(low=1)]
 
 
+class Registry(StrEnum):
+    """The registries a patient may agree their pseudonymised data be sent to (docs/registries.md)."""
+
+    DESCAR_T = "descar_t"
+    EBMT = "ebmt"
+
+
 @dataclass(frozen=True)
 class ConsentSigned:
     """The patient signed the informed consent form."""
@@ -117,6 +124,8 @@ class ConsentSigned:
     document_ref: str
     document: ConsentForm | None = None
     """The signed form, stored by hash and sealed with the patient's data key (erased with their identity)."""
+    registry_transmission: list[Registry] | None = None
+    """The registries the patient agreed to: no registry export names a patient who did not (absent: none)."""
 
 
 @dataclass(frozen=True)

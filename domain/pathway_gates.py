@@ -40,23 +40,36 @@ def require_pathway(load: Loader, pseudonym: str, step: str, *, exempt_by: str |
 
 def check_treatment_allowed(pathway: PatientPathway, step: str) -> None:
     """Enrolment, collection, conditioning and infusion need an eligible RCP, the pair's two signatures, consent."""
+    refusals = treatment_refusals(pathway, step)
+    if refusals:
+        raise refusals[0]
+
+
+def treatment_refusals(pathway: PatientPathway, step: str) -> list[OutOfOrder]:
+    """Every reason the pathway refuses treatment, most serious first: a step is refused for the first one,
+    and a unit preparing an irreversible step is shown them all (domain/infusion_readiness.py)."""
     who = f"patient {pathway.pseudonym}"
+    refusals = []
     if pathway.consent_withdrawn:
-        raise OutOfOrder(
-            f"cannot record {step}: {who} withdrew consent; the pathway is stopped", rule="consent_withdrawn"
-        )
+        stopped = f"cannot record {step}: {who} withdrew consent; the pathway is stopped"
+        refusals.append(OutOfOrder(stopped, rule="consent_withdrawn"))
     if pathway.rcp_outcome != "eligible":
-        raise OutOfOrder(
-            f"cannot record {step}: {who} has no eligible RCP decision (latest: {pathway.rcp_outcome or 'none'})",
-            rule="rcp_not_eligible",
+        refusals.append(
+            OutOfOrder(
+                f"cannot record {step}: {who} has no eligible RCP decision (latest: {pathway.rcp_outcome or 'none'})",
+                rule="rcp_not_eligible",
+            )
         )
     if not pathway.decision_cosigned:
-        raise OutOfOrder(
-            f"cannot record {step}: {who}'s treatment decision is not signed by both members of the pair",
-            rule="treatment_decision_not_cosigned",
+        refusals.append(
+            OutOfOrder(
+                f"cannot record {step}: {who}'s treatment decision is not signed by both members of the pair",
+                rule="treatment_decision_not_cosigned",
+            )
         )
     if not pathway.consent_signed:
-        raise OutOfOrder(f"cannot record {step}: {who} has no signed consent", rule="consent_required")
+        refusals.append(OutOfOrder(f"cannot record {step}: {who} has no signed consent", rule="consent_required"))
+    return refusals
 
 
 def check_rcp_current(pathway: PatientPathway, at: datetime, valid_days: int, step: str, field: str) -> None:

@@ -73,18 +73,31 @@ def check_state(product: TherapyProduct, allowed: Iterable[ProductState], step: 
 
 def check_not_on_hold(product: TherapyProduct, step: str) -> None:
     """A quarantined or suspended product must not move towards the patient."""
+    refusals = hold_refusals(product, step)
+    if refusals:
+        raise refusals[0]
+
+
+def hold_refusals(product: TherapyProduct, step: str) -> list[ProductOnHold]:
+    """Each hold on the product, as the refusal it makes: both are shown when both stand, before a thaw."""
+    refusals = []
     if product.suspended:
-        raise ProductOnHold(
-            f"cannot record {step}: the product is suspended after an identity mismatch "
-            f"({product.suspension_reason}); record MismatchResolved first",
-            rule="product_suspended",
+        refusals.append(
+            ProductOnHold(
+                f"cannot record {step}: the product is suspended after an identity mismatch "
+                f"({product.suspension_reason}); record MismatchResolved first",
+                rule="product_suspended",
+            )
         )
     if product.quarantined:
-        raise ProductOnHold(
-            f"cannot record {step}: the product is quarantined ({product.quarantine_reason}); "
-            "record QuarantineLifted or an exceptional release first",
-            rule="product_quarantined",
+        refusals.append(
+            ProductOnHold(
+                f"cannot record {step}: the product is quarantined ({product.quarantine_reason}); "
+                "record QuarantineLifted or an exceptional release first",
+                rule="product_quarantined",
+            )
         )
+    return refusals
 
 
 def check_identity(cmd: Command, product: TherapyProduct, step: str, field: str, scanned: str) -> None:

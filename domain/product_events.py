@@ -76,6 +76,23 @@ class NotInfusedReason(StrEnum):
     OTHER = "other"
 
 
+class DiseaseResponse(StrEnum):
+    """The autoimmune disease's state at a follow-up visit, as the treating physician assesses it."""
+
+    COMPLETE_REMISSION = "complete_remission"
+    PARTIAL_RESPONSE = "partial_response"
+    NO_RESPONSE = "no_response"
+    RELAPSE = "relapse"
+    NOT_EVALUATED = "not_evaluated"
+
+
+class SurvivalStatus(StrEnum):
+    """Whether the patient is alive at the visit (or known dead by then)."""
+
+    ALIVE = "alive"
+    DEAD = "dead"
+
+
 class AdverseEventCategory(StrEnum):
     """Categories followed after cell therapy (CRS and ICANS graded on the ASTCT scales)."""
 
@@ -259,6 +276,9 @@ class Thawed:
     started_at: Timestamp
     completed_at: Timestamp
     bag_id: str | None = None
+    infusion_blockers_acknowledged: list[str] | None = None
+    """When infusion would be refused at the thaw: every rule code refusing it, so thawing anyway is a signed
+    decision (domain/infusion_readiness.py); absent or empty when infusion would be allowed."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +338,11 @@ class FollowUpRecorded:
 
     visit: str
     findings: str
+    disease_response: DiseaseResponse | None = None
+    """What the registries ask at each visit (docs/registries.md); optional here, required by their exports."""
+    survival: SurvivalStatus | None = None
+    cause_of_death: FreeText | None = None
+    """Only with ``survival`` dead."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from domain.duty_segregation import check_second_person
 from domain.errors import InvalidInput, OutOfOrder, ResolverIsReporter, RuleViolation
 from domain.events import NewEvent, Role
 from domain.excursion_rules import record_excursion
-from domain.follow_up import FOLLOW_UP_SPECS
+from domain.follow_up import FOLLOW_UP_SPECS, check_cause_of_death
 from domain.payloads import parse_payload, payload_to_json
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
@@ -208,6 +208,8 @@ def correct_event(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     check_corrector(cmd, spec)
     merged = {**product.effective_payload(root), **payload.corrections}
     values = payload_to_json(parse_payload(spec.payload, merged, prefix="payload.corrections"))
+    if corrected_type == "FollowUpRecorded":
+        check_cause_of_death(values.get("survival"), values.get("cause_of_death"), "payload.corrections")
     corrections = {name: values.get(name) for name in payload.corrections}
     return [cmd.record(replace(payload, corrections=corrections))]
 

@@ -14,9 +14,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain import product_events as ev
-from domain.errors import OutOfOrder, RuleViolation
+from domain.errors import CustodyError, OutOfOrder, RuleViolation
 from domain.events import NewEvent
-from domain.follow_up import FOLLOW_UP_SCHEDULED, check_grade, check_visit, check_window_open, schedule_for
+from domain.follow_up import (
+    FOLLOW_UP_SCHEDULED,
+    check_cause_of_death,
+    check_grade,
+    check_visit,
+    check_window_open,
+    schedule_for,
+)
 from domain.pathway import PatientPathway
 from domain.pathway_exemption import PATHWAY_MANAGED_ELSEWHERE_APPLIED, PathwayManagedElsewhereApplied
 from domain.pathway_gates import (
@@ -25,10 +32,12 @@ from domain.pathway_gates import (
     check_registered_physician,
     check_treatment_allowed,
     require_pathway,
+    treatment_refusals,
 )
 from domain.product import ProductState as S
 from domain.product import TherapyProduct
 from domain.product_checks import for_product
+from domain.refusals import refusals
 from domain.site import Activity
 from domain.site_gates import check_site_accredited, registered_site
 from domain.spec import Command, Decider
@@ -96,15 +105,39 @@ def check_collection_gates(product: TherapyProduct, cmd: Command, site: str, sta
 
 def check_infusion_gates(product: TherapyProduct, cmd: Command, site: str, started: datetime) -> None:
     """Treatment allowed, an accredited infusion site and, for CAR-T, lymphodepletion."""
-    pathway = _pathway_of(product, cmd, "Infused")
+    found = infusion_gate_refusals(product, cmd, site, started)
+    if found:
+        raise found[0]
+
+
+def infusion_gate_refusals(
+    product: TherapyProduct, cmd: Command, site: str | None, started: datetime
+) -> list[CustodyError]:
+    """Every infusion gate that refuses, in the order infusion names the first; no site: its gates are not judged.
+
+    A thaw shows them all beforehand (domain/infusion_readiness.py), before the unit knows where it infuses.
+    """
+    try:
+        pathway = _pathway_of(product, cmd, "Infused")
+    except CustodyError as refusal:
+        pathway, found = None, [refusal]
+    else:
+        found = []
     if pathway is not None:
-        check_treatment_allowed(pathway, "Infused")
-    check_site_accredited(cmd.load, site, Activity.INFUSION, started, field="payload.site")
-    check_trial_site_active(cmd.load, product.trial.get("trial_protocol"), site, started, field="payload.site")
+        found.extend(treatment_refusals(pathway, "Infused"))
+    if site is not None:
+        protocol = product.trial.get("trial_protocol")
+        found.extend(
+            refusals(
+                lambda: check_site_accredited(cmd.load, site, Activity.INFUSION, started, field="payload.site"),
+                lambda: check_trial_site_active(cmd.load, protocol, site, started, field="payload.site"),
+            )
+        )
     if pathway is None or product.product_kind != ev.ProductKind.CAR_T or product.lymphodepletion_override:
-        return
+        return found
     window = cmd.catalogue.get(product.product_code).lymphodepletion_days
-    check_lymphodepletion(pathway, window, product.product_code, started)
+    found.extend(refusals(lambda: check_lymphodepletion(pathway, window, product.product_code, started)))
+    return found
 
 
 def follow_up_schedule(product: TherapyProduct, cmd: Command, started: datetime) -> NewEvent:
@@ -126,6 +159,7 @@ def record_follow_up(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     _check_infused(product, cmd)
     check_visit(product.follow_up_schedule, product.follow_up_done, payload.visit)
     check_window_open(product.follow_up_due, product.follow_up_schedule, payload.visit, cmd.occurred_at.date())
+    check_cause_of_death(payload.survival, payload.cause_of_death)
     return [cmd.record()]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 
 from domain import product_events as ev
 from domain.bedside_identity import WristbandScan
@@ -16,8 +15,9 @@ from domain.bedside_rules import (
     wristband_scan,
 )
 from domain.deviation_gate import check_no_blocking_deviation
-from domain.errors import OutOfOrder, RuleViolation, TimeRuleViolation
+from domain.errors import OutOfOrder, RuleViolation
 from domain.events import NewEvent
+from domain.infusion_readiness import check_blockers_acknowledged
 from domain.ln2_position import free, occupy
 from domain.payloads import parse_time
 from domain.plausibility import INFUSED_VIABLE_CELLS, INFUSED_VOLUME, check_plausible
@@ -29,6 +29,7 @@ from domain.product_pathway_rules import check_infusion_gates, follow_up_schedul
 from domain.product_transport import check_at_product_site
 from domain.spec import Command, Decider
 from domain.temperature_verdict import check_declared_verdict, storage_range
+from domain.thaw_window import check_thaw_window
 
 
 def store(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
@@ -101,6 +102,7 @@ def thaw(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
         "payload.started_at",
         "payload.completed_at",
     )
+    check_blockers_acknowledged(product, cmd, payload.infusion_blockers_acknowledged)
     return [cmd.record()]
 
 
@@ -165,41 +167,11 @@ def infuse(product: TherapyProduct, cmd: Command) -> list[NewEvent]:
     entry = cmd.catalogue.get(product.product_code)
     check_plausible(payload.volume_ml, "payload.volume_ml", INFUSED_VOLUME, entry)
     check_plausible(payload.viable_cells, "payload.viable_cells", INFUSED_VIABLE_CELLS, entry)
-    _check_thaw_window(product, cmd, started)
+    check_thaw_window(product, cmd, started)
     check_checks_cover_infusion(cmd, product, started)
     site = payload.site or (product.location.site if product.location else "")
     check_infusion_gates(product, cmd, site, started)
     return [cmd.record(), follow_up_schedule(product, cmd, started)]
-
-
-def _check_thaw_window(product: TherapyProduct, cmd: Command, started: datetime) -> None:
-    """Cells left too long after thawing lose viability: the label's window is a hard limit."""
-    thawed = product.thaw_completed_at
-    if thawed is None:
-        return
-    if started < thawed:
-        raise TimeRuleViolation(
-            f"payload.started_at {started.isoformat()} is before thawing completed ({thawed.isoformat()})",
-            field="payload.started_at",
-            rule="infusion_before_thaw",
-        )
-    entry = cmd.catalogue.get(product.product_code)
-    window = entry.thaw_to_infusion_min
-    if window is None:
-        return
-    from_start = entry.thaw_window_from == "start" and product.thaw_started_at is not None
-    origin = product.thaw_started_at if from_start and product.thaw_started_at is not None else thawed
-    deadline = origin + timedelta(minutes=window)
-    if started > deadline:
-        over = (started - deadline).total_seconds() / 60
-        counted = "the start of thaw" if from_start else "thaw completion"
-        raise TimeRuleViolation(
-            f"infusion started {started.isoformat()}, {over:.0f} min after the deadline "
-            f"{deadline.isoformat()} "
-            f"({window} min after {counted} for {product.product_code}); record NotInfused",
-            field="payload.started_at",
-            rule="thaw_to_infusion_window_exceeded",
-        )
 
 
 def record_not_infused(product: TherapyProduct, cmd: Command) -> list[NewEvent]:

@@ -181,8 +181,9 @@ DEVIATION_RECORDED = _spec(
     "DeviationRecorded",
     ex.DeviationRecorded,
     (M.RECORDED, M.AUTHORED),
-    CLINICAL_ROLES,
-    "Records a departure from procedure at any step and opens it until closed.",
+    CLINICAL_ROLES | {R.SYSTEM},
+    "Records a departure from procedure at any step and opens it until closed. The ledger signs it itself when "
+    "a shipper's logger file leaves the journey unrecorded for longer than the catalogue allows.",
     annotation=True,
 )
 DEVIATION_CLOSED = _spec(
@@ -213,8 +214,9 @@ PRODUCT_QUARANTINED = _spec(
     "ProductQuarantined",
     ex.ProductQuarantined,
     (M.RECORDED, M.APPROVED),
-    _PHARMACY,
-    "Holds the product: it cannot be released, shipped, dispensed or infused until the quarantine is lifted.",
+    _PHARMACY | {R.SYSTEM},
+    "Holds the product: it cannot be released, shipped, dispensed or infused until the quarantine is lifted. The "
+    "ledger signs it itself when a logger file shows an excursion for another product in the same shipper.",
 )
 QUARANTINE_LIFTED = _spec(
     "QuarantineLifted",

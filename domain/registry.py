@@ -19,6 +19,8 @@ from uuid import UUID
 from domain import (
     batch_rules,
     catalogue_rules,
+    logger_rules,
+    lymphodepletion_planning,
     pathway_rules,
     product_exception_rules,
     product_pathway_rules,
@@ -27,12 +29,14 @@ from domain import (
     shipment_rules,
     site_rules,
     step_gates,
+    treatment_order_rules,
     trial_rules,
     trial_site_rules,
 )
 from domain.aggregate import Aggregate, Loader
 from domain.batch import BATCH_SPECS, BankBatch
 from domain.catalogue_events import CATALOGUE_SPECS, SiteCatalogue
+from domain.deadline_alert import ALERT_SPECS, DeadlineAlert
 from domain.document_rules import check_documents
 from domain.donation import DONATION_SPECS, Donation
 from domain.errors import (
@@ -46,6 +50,8 @@ from domain.errors import (
 from domain.events import Context, Meaning, NewEvent
 from domain.follow_up import FOLLOW_UP_SPECS
 from domain.ln2_position import LN2_POSITION_SPECS, Ln2Position
+from domain.logger_events import LOGGER_SPECS
+from domain.manufacturing_schedule import SCHEDULE_SPECS, ManufacturingSchedule
 from domain.pathway import PATHWAY_SPECS, PatientPathway
 from domain.payloads import parse_payload
 from domain.product import TherapyProduct
@@ -54,6 +60,7 @@ from domain.shipment import SHIPMENT_SPECS, Shipment
 from domain.signer_qualification import check_signer_qualified
 from domain.site import SITE_SPECS, Site
 from domain.spec import Command, Decider, EventSpec
+from domain.treatment_order import ORDER_SPECS
 from domain.trial import TRIAL_SPECS, Trial
 from domain.trial_site import TRIAL_SITE_SPECS, TrialSite
 
@@ -64,6 +71,7 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *PRODUCT_SPECS,
             *FOLLOW_UP_SPECS,
             *SHIPMENT_SPECS,
+            *LOGGER_SPECS,
             *BATCH_SPECS,
             *PATHWAY_SPECS,
             *SITE_SPECS,
@@ -72,6 +80,10 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *LN2_POSITION_SPECS,
             *TRIAL_SITE_SPECS,
             *CATALOGUE_SPECS,
+            *SCHEDULE_SPECS,
+            *ORDER_SPECS,
+            *lymphodepletion_planning.PLANNING_SPECS,
+            *ALERT_SPECS,
         )
     }
 )
@@ -91,6 +103,8 @@ AGGREGATE_CLASSES: Mapping[str, type[Aggregate]] = MappingProxyType(
             Ln2Position,
             TrialSite,
             SiteCatalogue,
+            ManufacturingSchedule,
+            DeadlineAlert,
         )
     }
 )
@@ -101,6 +115,7 @@ _DECIDERS: Mapping[str, Decider] = {
     **product_pharmacy_rules.DECIDERS,
     **product_exception_rules.DECIDERS,
     **shipment_rules.DECIDERS,
+    **logger_rules.DECIDERS,
     **batch_rules.DECIDERS,
     **product_pathway_rules.DECIDERS,
     **pathway_rules.DECIDERS,
@@ -108,6 +123,8 @@ _DECIDERS: Mapping[str, Decider] = {
     **trial_rules.DECIDERS,
     **trial_site_rules.DECIDERS,
     **catalogue_rules.DECIDERS,
+    **treatment_order_rules.DECIDERS,
+    **lymphodepletion_planning.DECIDERS,
 }
 
 

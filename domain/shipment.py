@@ -8,6 +8,7 @@ history alone tells where it has been.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -155,6 +156,9 @@ class Shipment(Aggregate):
         self.handing_over_to: str | None = None
         self.seal_intact = True
         self.received = False
+        self.dispatched_at: datetime | None = None
+        self.received_at: datetime | None = None
+        self.logger_files: tuple[str, ...] = ()
 
     def when_ShipmentDispatched(self, record: EventRecord) -> None:
         """The shipper's contents, route and temperature class become known."""
@@ -163,6 +167,7 @@ class Shipment(Aggregate):
         self.leg, self.from_site, self.to_site = p["leg"], p["from_site"], p["to_site"]
         self.temperature_class, self.data_logger_id = p["temperature_class"], p["data_logger_id"]
         self.custodian = p["courier"]
+        self.dispatched_at = record.occurred_at
 
     def when_ShipmentHandedOver(self, record: EventRecord) -> None:
         """The giver offered the shipper to the next party, who becomes custodian on accepting it."""
@@ -182,3 +187,8 @@ class Shipment(Aggregate):
         self.handing_over_to = None
         self.seal_intact = self.seal_intact and bool(record.payload["seal_intact"])
         self.received = True
+        self.received_at = record.occurred_at
+
+    def when_ShipmentLoggerFileImported(self, record: EventRecord) -> None:
+        """The file is the journey's record: importing the same bytes again would judge them twice."""
+        self.logger_files = (*self.logger_files, str(record.payload["document"]["sha256"]))

@@ -135,6 +135,7 @@ class Site(Aggregate):
         self.accreditations: dict[str, Accreditation] = {}
         self.pathway_managed_elsewhere: str | None = None
         self.duty_segregation_waived: str | None = None
+        self.early_lymphodepletion_allowed = False
 
     def covers(self, activity: Activity, day: date) -> bool:
         """True when any accreditation covers the activity on that day."""
@@ -170,6 +171,14 @@ class Site(Aggregate):
     def when_DutySegregationRestored(self, record: EventRecord) -> None:
         """The four-eyes rules apply again."""
         self.duty_segregation_waived = None
+
+    def when_EarlyLymphodepletionAllowed(self, record: EventRecord) -> None:
+        """Conditioning may be planned here before release (domain/lymphodepletion_planning.py)."""
+        self.early_lymphodepletion_allowed = True
+
+    def when_EarlyLymphodepletionRevoked(self, record: EventRecord) -> None:
+        """Conditioning is planned only after release again."""
+        self.early_lymphodepletion_allowed = False
 
     def when_AccreditationWithdrawn(self, record: EventRecord) -> None:
         """The accreditation ends on the day given."""

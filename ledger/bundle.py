@@ -53,13 +53,19 @@ def export_bundle(ledger: CustodyLedger, product_id: UUID, *, with_documents: bo
     The documents its events reference are listed, with their bytes when ``with_documents``
     (ledger/bundle_documents.py).
     """
+    return export_bundles(ledger, [product_id], with_documents=with_documents)[0]
+
+
+def export_bundles(
+    ledger: CustodyLedger, aggregate_ids: list[UUID], *, with_documents: bool = False
+) -> list[dict[str, Any]]:
+    """One bundle per aggregate, all proven in the same checkpoint, the log read once (an audit trail's selection)."""
     made = checkpoint(ledger)
     rows = list(_log_rows(ledger.store, made.size))
     entries = [entry_hash(stored_bytes(row.state)) for row in rows]
     leaves = [leaf_hash(entry) for entry in entries]
     if len(leaves) != made.size or root(leaves) != made.root:
         raise InconsistentLog(f"the stored rows no longer hash to the checkpoint of {made.size}: run `custody verify`")
-    product = str(product_id)
     heads: dict[str, AggregateHead] = {}
     for row, digest in zip(rows[:-1], entries[:-1], strict=True):
         aggregate = str(UUID(str(row.originator_id)))
@@ -82,23 +88,32 @@ def export_bundle(ledger: CustodyLedger, product_id: UUID, *, with_documents: bo
 
     key_indexes = [index for index, row in enumerate(rows) if row.topic in STAFF_EVENT_TYPES]
     key_aggregates = sorted({str(UUID(str(rows[index].originator_id))) for index in key_indexes})
-    product_indexes = [index for index, row in enumerate(rows) if str(UUID(str(row.originator_id))) == product]
-    if not product_indexes:
-        raise LookupError(f"no events for {product_id}")
-    bundle = {
-        "format": BUNDLE_FORMAT,
-        "ledger_id": ledger.meta.ledger_id(),
-        "product_id": product,
-        "checkpoint": cosigned_note(ledger.store, made),
-        "key_events": [entry(index) for index in key_indexes],
-        "events": [entry(index) for index in product_indexes],
-        "heads": {
-            "commitment": entry(made.size - 1),
-            "proofs": {aggregate: map_proof(aggregate) for aggregate in [product, *key_aggregates]},
-        },
-    }
-    product_events = (open_stored(stored_bytes(rows[index].state)) for index in product_indexes)
-    listed = bundle_documents(ledger.documents, product_events, with_content=with_documents)
-    if listed:
-        bundle["documents"] = listed
-    return bundle
+    key_events = [entry(index) for index in key_indexes]
+    note = cosigned_note(ledger.store, made)
+    by_aggregate: dict[str, list[int]] = {str(aggregate_id): [] for aggregate_id in aggregate_ids}
+    for index, row in enumerate(rows):
+        indexes = by_aggregate.get(str(UUID(str(row.originator_id))))
+        if indexes is not None:
+            indexes.append(index)
+    bundles = []
+    for product, product_indexes in by_aggregate.items():
+        if not product_indexes:
+            raise LookupError(f"no events for {product}")
+        bundle = {
+            "format": BUNDLE_FORMAT,
+            "ledger_id": ledger.meta.ledger_id(),
+            "product_id": product,
+            "checkpoint": note,
+            "key_events": key_events,
+            "events": [entry(index) for index in product_indexes],
+            "heads": {
+                "commitment": entry(made.size - 1),
+                "proofs": {aggregate: map_proof(aggregate) for aggregate in [product, *key_aggregates]},
+            },
+        }
+        product_events = (open_stored(stored_bytes(rows[index].state)) for index in product_indexes)
+        listed = bundle_documents(ledger.documents, product_events, with_content=with_documents)
+        if listed:
+            bundle["documents"] = listed
+        bundles.append(bundle)
+    return bundles

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from domain.errors import InvalidInput
-from domain.payloads import in_utc_range
 
 _ZERO = timedelta(0)
 
@@ -63,6 +62,8 @@ def local_instant(text: str, field: str, zone: tzinfo) -> datetime:
         raise InvalidInput(
             f"{field} {text!r} is not a date and time (YYYY-MM-DDTHH:MM)", field=field, rule="malformed_instant"
         ) from None
+    from domain.payloads import in_utc_range  # here: verification workers import this module, not forms
+
     return in_utc_range(moment.replace(tzinfo=zone) if moment.tzinfo is None else moment, text, field)
 
 

@@ -144,17 +144,33 @@ def _judge_sealed(
     return unavailable.state, str(unavailable)
 
 
+class DocumentPass:
+    """The document pass fed one reference at a time, as the verifier's single scan of the log meets them.
+
+    The references come from the rows the verifier already decodes (ledger/row_check.py), so the log is
+    not read and decoded a second time; each distinct document is still judged once.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.documents: DocumentStore | None = None  # opened at the first reference: a log without any reads none
+        self.seen: dict[str, tuple[DocumentState, str]] = {}
+        self.findings: list[DocumentFinding] = []
+
+    def add(self, position: int, aggregate: str, version: int, field: str, raw: Any) -> None:
+        """Judge one reference of the event at log ``position``; keep what is not intact."""
+        self.documents = self.documents or DocumentStore(self.store, self.store.settings.home)
+        state, detail = _judge(self.documents, raw, field, self.seen)
+        if state is not DocumentState.INTACT:
+            self.findings.append(DocumentFinding(position, aggregate, version, state, detail))
+
+
 def check_documents(store: Any) -> list[DocumentFinding]:
     """Every reference that is not intact, in log order (failures and shredded documents alike)."""
-    documents: DocumentStore | None = None  # opened at the first reference: a log without any reads no side table
-    seen: dict[str, tuple[DocumentState, str]] = {}
-    findings = []
-    for position, aggregate, version, field, raw in _references(store):
-        documents = documents or DocumentStore(store, store.settings.home)
-        state, detail = _judge(documents, raw, field, seen)
-        if state is not DocumentState.INTACT:
-            findings.append(DocumentFinding(position, aggregate, version, state, detail))
-    return findings
+    documents = DocumentPass(store)
+    for reference in _references(store):
+        documents.add(*reference)
+    return documents.findings
 
 
 def document_failures(store: Any) -> list[tuple[int, str, int, str, str]]:

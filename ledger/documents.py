@@ -344,6 +344,13 @@ class DocumentStore:
             raise DocumentUnavailable(f"document {sha256}: its bytes no longer hash to it", DocumentState.ALTERED)
         return info, plain
 
+    def readable(self, sha256: str) -> bytes | None:
+        """The domain's reader (``Context.document_bytes``): the plaintext checked against its hash, or None."""
+        try:
+            return self.content(sha256)[1]
+        except DocumentUnavailable:
+            return None
+
     def references(self, sha256: str) -> list[Reference]:
         """Every signed event that references the document, as recorded with the event."""
         with self.store.side_transaction() as cursor:

@@ -78,6 +78,8 @@ class Follower(ABC):
 
     def catch_up(self, *, batch: int = 1000, progress: Progress | None = None) -> int:
         """Apply everything stored after our position, batch by batch; return how many rows were applied."""
+        if self.store.read_only:  # a replica: the primary derives, the replica receives (ledger/read_replica.py)
+            return 0
         applied = 0
         total = self.store.size() if progress else 0  # one query less on every read when nobody watches
         while True:

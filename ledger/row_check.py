@@ -9,8 +9,9 @@ verifier's, which folds the results in log order (ledger/verifier.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from domain.log_heads import HEADS_AGGREGATE_ID, HEADS_EVENT_TYPES
@@ -62,6 +63,15 @@ class PlainRow(NamedTuple):
     state: bytes | str
 
 
+class Reference(NamedTuple):
+    """A document reference a row's payload holds, as stored (the document pass judges it: ledger/document_check.py)."""
+
+    aggregate_id: str
+    version: int
+    field: str
+    raw: Any
+
+
 class Checked(NamedTuple):
     """What one row contributes to the verdict; a tuple, so that thousands cross between processes cheaply."""
 
@@ -74,6 +84,7 @@ class Checked(NamedTuple):
     entry: bytes
     leaf: bytes
     commitment: dict[str, Any] | None
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class RowRules:
     ledger_id: str | None
     ledger_user: str
     strict: bool = True
+    document_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The document fields of each event type that has any: the rows of those types hand back their references."""
 
 
 def stored_bytes(state: bytes | str) -> bytes:
@@ -117,7 +130,8 @@ def check_row(row: Row, rules: RowRules) -> Checked:
         opened = open_stored(state, strict=rules.strict)
     except EnvelopeError as error:
         failure = Failure(row.id, row_id, version, error.reason, str(error))
-        return Checked(row.id, row_id, version, None, None, (failure,), entry, leaf_hash(entry), None)
+        references = _references(row.state, None, rules) if row.topic in rules.document_fields else ()
+        return Checked(row.id, row_id, version, None, None, (failure,), entry, leaf_hash(entry), None, references)
     body = opened.envelope.body
     failures: list[Failure] = []
     if body["aggregate_id"] != row_id or body["version"] != version:
@@ -176,7 +190,29 @@ def check_row(row: Row, rules: RowRules) -> Checked:
         entry,
         leaf_hash(entry),
         commitment,
+        _references(row.state, body, rules) if row.topic in rules.document_fields else (),
     )
+
+
+def _references(state: bytes | str, body: Any, rules: RowRules) -> tuple[Reference, ...]:
+    """The document references of a row stored under a document event's topic, read as the document pass reads them.
+
+    That pass judges every such row whose bytes still decode, even one whose hash or form the row checks
+    refused (``body`` None here): a document swapped under an edited event is named as well. Aggregate and
+    version are the signed body's, the field names those of the body's own type.
+    """
+    try:
+        if body is None:
+            outer = json.loads(state)
+            body, _, _ = outer["body"], outer["hash"], outer["signature"]  # what ledger/store.py parse_envelope needs
+        payload = body.get("payload")
+        aggregate, version = str(body["aggregate_id"]), int(body["version"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ()  # not decodable at all: the row checks name it
+    fields = rules.document_fields.get(str(body.get("type")), ())
+    if not isinstance(payload, Mapping):
+        return ()
+    return tuple(Reference(aggregate, version, name, payload[name]) for name in fields if payload.get(name) is not None)
 
 
 def check_rows(rows: Iterable[Row], rules: RowRules) -> list[Checked]:

@@ -220,6 +220,7 @@ class CustodyLedger:
             signer=signer_record,
             documents=self.documents.lookup,
             documents_required=self.documents_required,
+            document_bytes=self.documents.readable,
         )
         heads: dict[UUID, Head] = {}
 

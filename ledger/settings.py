@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.errors import InvalidInput
@@ -27,6 +27,16 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql://user[:password]@host[:port]/db[?schema=S]; unset means SQLite in CUSTODY_HOME.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL streaming replica of CUSTODY_DATABASE_URL (same database and schema): product "
+        "reads, verification and exports are served from it; writes and signing stay on the primary.",
+    )
+    replica_wait_ms: int = Field(
+        default=500, ge=0, le=60_000,
+        description="How long a read that must see the caller's own write waits for the replica before it reads "
+        "the primary instead.",
+    )  # fmt: skip
     facility: str = Field(default="F9999", description="ISBT 128 facility identification number (FIN) of this site.")
     signing_idle_minutes: float = Field(
         default=10.0, description="Within this idle period a signer is not asked for the password again."
@@ -96,6 +106,22 @@ class Settings(BaseSettings):
         ),
     )
 
+    alert_scan_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How often `custody serve` scans the running deadlines and raises their alerts "
+        "(DeadlineAlertRaised); 0: the server scans nothing, and `custody alerts run` is run beside it.",
+    )
+
+    webhook_give_up_minutes: float = Field(
+        default=1440.0,
+        gt=0,
+        le=525_600,
+        description="How long a webhook delivery is retried (backoff from 1 s to 5 min) before it is given up, "
+        "reported in the audit log and `custody webhook status`; docs/webhooks.md.",
+    )
+
     witnesses: str = Field(
         default="",
         description=(
@@ -118,6 +144,22 @@ class Settings(BaseSettings):
         """Refuse at start-up a required document that no step references (a typo would require nothing)."""
         required_document_fields(value)
         return value
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _replica_is_postgres(cls, value: str | None) -> str | None:
+        """A replica is a PostgreSQL URL (SQLite has no replicas); refused at start-up, not at the first read."""
+        scheme = urlparse(value).scheme if value else ""
+        if value and scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
+            raise ValueError(f"CUSTODY_READ_DATABASE_URL must start with postgresql:// (got {scheme!r})")
+        return value or None
+
+    @model_validator(mode="after")
+    def _replica_of_a_primary(self) -> Settings:
+        """A replica without a PostgreSQL primary cannot be what it claims."""
+        if self.read_database_url and not self.database_url:
+            raise ValueError("CUSTODY_READ_DATABASE_URL needs CUSTODY_DATABASE_URL: a replica of a PostgreSQL primary")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -177,6 +177,9 @@ class EventStore:
         env["APPLICATION_RECORDER_TOPIC"] = recorder_topic(settings.backend)
         self.app = CustodyApplication(env=env)
         self.recorder = self.app.recorder
+        # A store on a streaming replica (ledger/read_replica.py) is read, never written: followers do not catch up
+        # on it, since the primary derives the read models and the replica receives them with the events.
+        self.read_only = False
         if self.backend == "postgresql":
             _fail_fast(self.recorder)
 

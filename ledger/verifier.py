@@ -13,7 +13,9 @@ worker processes on a large log (ledger/verify_workers.py); what needs the
 neighbours is folded here, keeping O(aggregates) state: each aggregate's latest
 hash and head (ledger/chain_check.py), the Merkle frontier (ledger/merkle_frontier.py)
 and a window of the follower's table — never one object per event (README,
-"Verifying a large ledger").
+"Verifying a large ledger"). The documents the events reference are judged as their
+rows pass, from the references the row checks hand back (ledger/document_check.py
+``DocumentPass``): the log is never read a second time for them.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from itertools import islice
 from typing import Any
 from uuid import UUID
 
+from domain.document_ref import document_fields
+from domain.registry import EVENT_TYPES
 from domain.staff import STAFF_EVENT_TYPES
 from ledger.chain_check import ChainCheck, Link, chain_failures
 from ledger.checkpoint_audit import checkpoint_problems_at
-from ledger.document_check import document_failures
+from ledger.document_check import DOCUMENT_EVENT_TYPES, DocumentPass
 from ledger.follower_audit import FollowerComparison, Located
 from ledger.head_map import AggregateHead, HeadMap
 from ledger.key_history import KeyHistory, build_key_history
@@ -42,6 +46,8 @@ from ledger.verify_failure import Failure as Failure
 from ledger.verify_workers import PROCESSES_FROM_EVENTS, checked_chunks
 
 Progress = Callable[[int, int], None]
+DOCUMENT_FIELDS = {name: tuple(document_fields(EVENT_TYPES[name].payload)) for name in DOCUMENT_EVENT_TYPES}
+"""The document fields of each event type with any: the row checks return those references as they decode rows."""
 CHUNK = 2000
 ROWS_PER_TASK = 500
 
@@ -121,6 +127,7 @@ class LogVerification:
         self.frontier = MerkleFrontier(cp.size for _, cp in self.checkpoints)
         self.chains = ChainCheck()
         self.heads = CommitmentCheck()
+        self.documents = DocumentPass(store)
         # The log positions of key registrations and revocations, turned into leaf indexes as they pass.
         self.key_positions = {
             position
@@ -138,7 +145,7 @@ class LogVerification:
             envelope = opened.envelope
             report.failures.append(Failure(position, str(envelope.aggregate_id), envelope.version, reason, detail))
         total = self.store.size()
-        rules = RowRules(self.keys, options.ledger_id, LEDGER_USER, options.strict)
+        rules = RowRules(self.keys, options.ledger_id, LEDGER_USER, options.strict, DOCUMENT_FIELDS)
         processes = max(1, options.workers) if total >= options.processes_from else 1
         for checked_rows in checked_chunks(_chunks(_raw_scan(self.store), ROWS_PER_TASK), rules, processes):
             self.absorb(checked_rows)
@@ -149,26 +156,31 @@ class LogVerification:
         report.checkpoints = self._check_checkpoints()
         irregular = self.chains.irregular
         report.failures.extend(self.chains.findings(self._links_of(irregular) if irregular else ()))
-        report.failures.extend(Failure(*found) for found in document_failures(self.store))  # document_check.py
+        documents = self.documents.findings  # document_check.py, fed by absorb
+        report.failures.extend(Failure(*found.as_failure()) for found in documents if found.is_failure)
         report.failures.sort(key=lambda f: (f.position, f.aggregate_id, f.version))
         return report
 
     def absorb(self, checked_rows: list[Checked]) -> None:
         """Fold a chunk of checked rows, in log order, into the chains, the tree and the heads."""
         failures, frontier, follower = self.report.failures, self.frontier, self.follower
+        # Run once per stored row, in this process alone: bound methods and locals keep its share of the CPU small.
+        add_leaf, advance, link, key_positions = frontier.add, self.heads.advance, self.chains.add, self.key_positions
         for checked in checked_rows:
             if checked.commitment is not None:
                 failures.extend(self.heads.check(checked, frontier.size))
             index = frontier.size
-            frontier.add(checked.leaf)
+            add_leaf(checked.leaf)
             if follower is not None:
                 follower.compare(index, checked.position, checked.leaf, (checked.aggregate_id, checked.version))
-            if checked.position in self.key_positions:
+            if checked.position in key_positions:
                 self.key_leaves[checked.position] = index
-            self.heads.advance(checked)
+            advance(checked)
             if checked.failures:
                 failures.extend(checked.failures)
-            self.chains.add(checked)
+            for reference in checked.references:
+                self.documents.add(checked.position, *reference)
+            link(checked)
         if checked_rows:
             self.last_position = checked_rows[-1].position
 

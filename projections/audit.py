@@ -80,6 +80,7 @@ class AuditFollower(ProjectionFollower):
 
     name = "audit"
     tables = (AUDIT, AUDIT_SITES)
+    lookups = (AUDIT_SITES,)
 
     def project(self, events: Sequence[LoggedEvent], view: View) -> None:
         """One row per event; the aggregate's last named site carried forward."""

@@ -44,6 +44,7 @@ class FollowUpFollower(ProjectionFollower):
 
     name = "followup"
     tables = (FOLLOWUP_VISITS, FOLLOWUP_PRODUCTS)
+    lookups = (FOLLOWUP_VISITS, FOLLOWUP_PRODUCTS)
 
     def project(self, events: Sequence[LoggedEvent], view: View) -> None:
         """Open a row per scheduled visit; close it when the visit is recorded."""

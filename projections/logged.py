@@ -20,7 +20,7 @@ from domain.events import EventRecord
 from ledger.clock import isoformat, parse_instant
 from ledger.store import parse_envelope
 from projections.redact import describe
-from projections.storable import displayable
+from projections.storable import displayable, showable
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,12 @@ def payload_json(payload: Any) -> str:
     U+FFFD, as in every other column): JSON would carry a NUL as an escape that
     readers decode back, and a lone surrogate not at all.
     """
+    try:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and "\\u0000" not in text and showable(text):
+        return text  # no string held a NUL (JSON escapes it) or a lone surrogate: nothing to replace
     return json.dumps(_displayable(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -75,6 +75,7 @@ class MetricsFollower(ProjectionFollower):
 
     name = "metrics"
     tables = (MILESTONES, BATCH_RELEASES)
+    lookups = (MILESTONES, BATCH_RELEASES)
 
     def project(self, events: Sequence[LoggedEvent], view: View) -> None:
         """Record batch releases, then each product's milestones as they happen."""

@@ -61,6 +61,9 @@ class ProjectionFollower(Follower):
     """A read model: its tables, and how a batch of decoded events changes them."""
 
     tables: ClassVar[tuple[Table, ...]]
+    lookups: ClassVar[tuple[Table, ...]] = ()
+    """The tables ``project`` reads its own rows back from: a one-pass runner keeps them in memory between
+    batches (``projections.buffered_view``). Only speed depends on it: a table not named is read from the database."""
 
     def __init__(self, store: EventStore, catalogue: Catalogue | None = None) -> None:
         super().__init__(store)

@@ -56,11 +56,16 @@ def timeline(store: EventStore, pseudonym: str) -> list[Row]:
     return rows
 
 
-def inventory(store: EventStore, site: str | None = None) -> list[Row]:
-    """Units on hand, by site and storage location; a named site must be one the ledger has seen."""
+def inventory(store: EventStore, site: str | None = None, *, limit: int | None = None, offset: int = 0) -> list[Row]:
+    """Units on hand, by site and storage location; a named site must be one the ledger has seen.
+
+    With ``limit``, one page cut by the database along the location index (migration 0004).
+    """
     InventoryFollower(store).catch_up()
     where, params = ("", ()) if site is None else ("WHERE site = %s", (site,))
     order = "ORDER BY site, tank, rack, box, position, product_id"
+    if limit is not None:
+        order += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     if site is not None:
         AuditFollower(store).catch_up()
         with store.side_transaction() as cursor:

@@ -3,10 +3,13 @@
 Each projection is its own follower with its own tracking row, so one can be
 rebuilt (or fall behind, or crash) without touching the others. A stored event
 a projection cannot apply does not stop it: it is recorded as a projection
-fault (``projections.faults``), which rebuild reports and check refuses. Catch-up reads
-the log in batches of ``BATCH`` events, one transaction per batch: a rebuild
-needs many events per transaction to be fast: one transaction per event caps a follower near
-1,000 events/s on PostgreSQL.
+fault (``projections.faults``), which rebuild reports and check refuses. Catch-up
+and rebuild run the chosen projections together in one pass over the log
+(``projections.one_pass``): each batch of ``BATCH`` events is read and decoded
+once, and every projection's rows and tracking row commit in one transaction,
+so an interrupted rebuild is resumed by the next catch-up (any query does one).
+Reading the log once per projection and writing row by row capped a rebuild of
+all read models near 3,000 events/s on SQLite and 1,000 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from projections.faults import FAULTS
 from projections.followup import FollowUpFollower
 from projections.inventory import InventoryFollower
 from projections.metrics import MetricsFollower
+from projections.one_pass import one_pass
 from projections.product_status import ProductStatusFollower
 from projections.projector import ProjectionFollower
 from projections.timeline import TimelineFollower
@@ -40,7 +44,7 @@ PROJECTIONS: tuple[type[ProjectionFollower], ...] = (
 )
 NAMES = tuple(cls.name for cls in PROJECTIONS)
 Progress = Callable[[str, int, int], None]
-"""Called with (projection name, position reached, log size) after each batch."""
+"""Called with (projections run, position reached, log size) after each batch."""
 
 
 @dataclass(frozen=True)
@@ -72,28 +76,30 @@ def followers(
     return [cls(store, catalogue) for cls in chosen]
 
 
-def _reporting(follower: ProjectionFollower, progress: Progress | None) -> Callable[[int, int], None] | None:
+def _reporting(chosen: Sequence[ProjectionFollower], progress: Progress | None) -> Callable[[int, int], None] | None:
+    """The one-pass progress (events done, log size) under the name of what is run ("all" for every read model)."""
     if progress is None:
         return None
-    return lambda done, total: progress(follower.name, done, total)
+    label = "all" if len(chosen) == len(PROJECTIONS) else ", ".join(f.name for f in chosen)
+    return lambda done, total: progress(label, done, total)
 
 
 def catch_up(
     store: EventStore, names: Sequence[str] = (), *, progress: Progress | None = None, batch: int = BATCH
 ) -> dict[str, int]:
-    """Apply everything stored since each projection's position; how many events each applied."""
-    return {f.name: f.catch_up(batch=batch, progress=_reporting(f, progress)) for f in followers(store, names)}
+    """Apply everything stored since each projection's position, in one pass; how many events each applied."""
+    chosen = followers(store, names)
+    return one_pass(store, chosen, batch=batch, progress=_reporting(chosen, progress))
 
 
 def rebuild(
     store: EventStore, names: Sequence[str] = (), *, progress: Progress | None = None, batch: int = BATCH
 ) -> dict[str, int]:
-    """Empty each projection and its tracking position in one transaction, then replay the whole log."""
-    applied = {}
-    for follower in followers(store, names):
+    """Empty each projection and its tracking position (one transaction each), then replay the log in one pass."""
+    chosen = followers(store, names)
+    for follower in chosen:
         follower.reset()
-        applied[follower.name] = follower.catch_up(batch=batch, progress=_reporting(follower, progress))
-    return applied
+    return one_pass(store, chosen, batch=batch, progress=_reporting(chosen, progress))
 
 
 def lags(store: EventStore) -> list[Lag]:

@@ -157,11 +157,23 @@ def present(row: Row, now: datetime, *, as_of: datetime | None) -> dict[str, Any
     }
 
 
-def list_status(store: EventStore, now: datetime, *, state: str | None = None) -> list[dict[str, Any]]:
-    """Every product's projected status (optionally in one state), most recently changed first."""
+def list_status(
+    store: EventStore, now: datetime, *, state: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Products' projected status (optionally in one state), most recently changed first; one page when ``limit``.
+
+    The page is cut by the database along an index (migration 0020), so a page of a hundred thousand products
+    costs what a page of a thousand does; only the page's rows are presented.
+    """
     ProductStatusFollower(store).catch_up()
-    where, params = ("WHERE state = %s", (state,)) if state else ("", ())
+    where, params = ("WHERE state = %s", list[object]([state])) if state else ("", list[object]())
+    page = ""
+    if limit is not None:
+        page = " LIMIT %s OFFSET %s"
+        params = [*params, limit, offset]
     with store.side_transaction() as cursor:
-        cursor.execute(f"SELECT * FROM {STATUS.name} {where} ORDER BY last_occurred_at DESC, product_id", params)
+        cursor.execute(
+            f"SELECT * FROM {STATUS.name} {where} ORDER BY last_occurred_at DESC, product_id{page}", tuple(params)
+        )
         rows = cursor.fetchall()
     return [present(row, now, as_of=None) for row in rows]

@@ -80,6 +80,11 @@ def displayable(text: str) -> str:
     return _UNSHOWABLE.sub(REPLACEMENT, text)
 
 
+def showable(text: str) -> bool:
+    """True when ``displayable`` would leave the text as it is (no NUL, no lone surrogate)."""
+    return _UNSHOWABLE.search(text) is None
+
+
 def storable_value(table: str, column: str, value: Any) -> Any:
     """The value as its column stores it on both backends, or ``UnstorableValue``."""
     declared = schema().get(table, {}).get(column)
@@ -100,11 +105,62 @@ def storable_value(table: str, column: str, value: Any) -> Any:
     return value
 
 
+def _plain(declared: Column | None, value: Any) -> bool:
+    """True when ``storable_value`` would return the value unchanged: checked inline on every column of a rebuild.
+
+    Plain ASCII text without NUL in a text column, or a 64-bit integer (not a bool) in an integer column;
+    anything else takes the full rules of ``storable_value``.
+    """
+    kind = type(value)
+    if kind is str:
+        return (declared is None or declared.kind == "text") and value.isascii() and "\x00" not in value
+    if kind is int:
+        return (declared is None or declared.kind == "integer") and -(2**63) <= value < 2**63
+    return value is None and (declared is None or not declared.required)
+
+
+@cache
+def _declared(table: str, columns: tuple[str, ...]) -> tuple[tuple[str, str | None, bool], ...]:
+    """Each column with its declared kind (None if undeclared) and whether it needs a value, looked up once."""
+    known = schema().get(table, {})
+    return tuple(
+        (column, None, False) if column not in known else (column, known[column].kind, known[column].required)
+        for column in columns
+    )
+
+
 def storable_row(table: str, columns: tuple[str, ...], row: dict[str, Any]) -> dict[str, Any]:
-    """Every column of the row, each made storable."""
-    return {column: storable_value(table, column, row[column]) for column in columns}
+    """Every column of the row, each made storable (the plain cases of ``_plain`` inline: this runs per column)."""
+    stored = {}
+    for column, kind, required in _declared(table, columns):
+        value = row[column]
+        given = type(value)
+        if given is str:
+            if kind != "integer" and value.isascii() and "\x00" not in value:
+                stored[column] = value
+                continue
+        elif given is int:
+            if kind != "text" and -(2**63) <= value < 2**63:
+                stored[column] = value
+                continue
+        elif value is None and not required:
+            stored[column] = None
+            continue
+        stored[column] = storable_value(table, column, value)
+    return stored
 
 
 def storable_key(table: str, key_columns: tuple[str, ...], key: tuple[Any, ...]) -> tuple[Any, ...]:
     """A primary key made storable the same way as the rows it selects."""
+    if len(key) == 1 and len(key_columns) == 1:
+        value = key[0]
+        if type(value) is str and value.isascii() and "\x00" not in value:
+            declared = schema().get(table, {}).get(key_columns[0])
+            if declared is None or declared.kind == "text":
+                return key  # the common case, a text id: checked inline (one call per row looked up)
+    declared_columns = schema().get(table, {})
+    if len(key) == len(key_columns) and all(
+        _plain(declared_columns.get(column), value) for column, value in zip(key_columns, key, strict=True)
+    ):
+        return key
     return tuple(storable_value(table, column, value) for column, value in zip(key_columns, key, strict=True))

@@ -60,6 +60,7 @@ class TimelineFollower(ProjectionFollower):
 
     name = "timeline"
     tables = (TIMELINE, TIMELINE_PRODUCTS)
+    lookups = (TIMELINE_PRODUCTS,)
 
     def project(self, events: Sequence[LoggedEvent], view: View) -> None:
         """Append one row per product or pathway event, under the patient."""

@@ -44,6 +44,17 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "TreatmentDecisionProposed": frozenset({PHYSICIAN}),
     "TreatmentDecisionCosigned": frozenset({PHYSICIAN}),
     "LymphodepletionRecorded": frozenset({NURSE, PHYSICIAN}),
+    # -- treatment orders: the physician orders; the slot follows on the manufacturer's schedule ------
+    "TreatmentOrdered": frozenset({PHYSICIAN}),
+    "TreatmentOrderRescheduled": frozenset({PHYSICIAN}),
+    "TreatmentOrderCancelled": frozenset({PHYSICIAN}),
+    "ManufacturingSlotBooked": frozenset({PHYSICIAN}),  # derived from an order or its rescheduling
+    "ManufacturingSlotReleased": frozenset({PHYSICIAN}),  # derived from a rescheduling or a cancellation
+    "ManufacturingCapacityDeclared": frozenset({QP}),  # the manufacturer's QP answers for its capacity
+    # conditioning planned once the product is released, or earlier where the site's administrator allows it
+    "LymphodepletionPlanned": frozenset({PHYSICIAN}),
+    "EarlyLymphodepletionAllowed": frozenset({ADMIN}),  # a person answers for it, never the ledger itself
+    "EarlyLymphodepletionRevoked": frozenset({ADMIN}),
     # -- the product at the clinical unit: enrolment and collection ---------------------------------
     "ProductEnrolled": frozenset({NURSE, PHYSICIAN, PHARMACIST}),
     "DoseAllocated": frozenset({NURSE, PHYSICIAN, PHARMACIST}),  # derived from ProductEnrolled
@@ -68,10 +79,14 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "ShipmentReceived": frozenset({PHARMACIST, QP}),
     "ProductReceived": frozenset({PHARMACIST, QP}),  # derived from ShipmentReceived
     "ReceiptRejected": frozenset({PHARMACIST, QP}),
+    # the received shipper's logger file: who received it answers for which file it is; the ledger reads it
+    "ShipmentLoggerFileImported": frozenset({PHARMACIST, QP}),
+    "ShipmentReadingsSummarised": frozenset({SYSTEM}),  # derived from ShipmentLoggerFileImported
     # -- at the hospital pharmacy (and the manufacturer's store) -------------------------------------
     "StoredInLN2": frozenset({PHARMACIST, QP}),
     "Dispensed": frozenset({PHARMACIST}),
-    "ProductQuarantined": frozenset({PHARMACIST, QP}),
+    # and the ledger, which holds every product of a shipper whose logger file shows an excursion
+    "ProductQuarantined": frozenset({PHARMACIST, QP, SYSTEM}),
     "QuarantineLifted": frozenset({PHARMACIST, QP}),
     "RecallNotified": frozenset({PHARMACIST, QP}),
     "ProductReturned": frozenset({PHARMACIST, QP}),
@@ -90,7 +105,8 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "AdverseEventRecorded": frozenset({NURSE, PHYSICIAN}),
     # -- exceptions anyone in the chain may raise, and who may close them ----------------------------
     "AnnotationAdded": EVERYONE_IN_THE_CHAIN,
-    "DeviationRecorded": EVERYONE_IN_THE_CHAIN,
+    # and the ledger, which records a gap in a shipper's logger file longer than the catalogue allows
+    "DeviationRecorded": EVERYONE_IN_THE_CHAIN | {SYSTEM},
     # and the ledger, which signs the excursion it finds in a receipt's data-logger figures
     "TemperatureExcursionRecorded": EVERYONE_IN_THE_CHAIN | {SYSTEM},
     "IdentityMismatchRecorded": EVERYONE_IN_THE_CHAIN,
@@ -141,6 +157,8 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     "PrintedNameClaimed": REGISTRARS,  # derived from StaffMemberRegistered, signed by whoever registers
     # -- the ledger's own statement of every aggregate's head, at each checkpoint: nobody else ----------
     "AggregateHeadsCommitted": frozenset({SYSTEM}),
+    # -- a running deadline close to expiring: the ledger's scan raises the alert, nobody else -------------
+    "DeadlineAlertRaised": frozenset({SYSTEM}),
 }
 """Every event type the ledger stores, and exactly the roles that may sign it."""
 
@@ -148,10 +166,12 @@ DERIVED = frozenset(
     {
         "DoseAllocated", "ProductShipped", "ProductReceived", "FollowUpScheduled",
         "DinAssigned", "Ln2PositionOccupied", "Ln2PositionFreed", "PathwayManagedElsewhereApplied",
-        "DutySegregationWaiverApplied",
+        "DutySegregationWaiverApplied", "ShipmentReadingsSummarised", "ManufacturingSlotBooked",
+        "ManufacturingSlotReleased", "DeadlineAlertRaised",
     }
 )  # fmt: skip
-"""Recorded by the domain as the consequence of another event, never requested on their own."""
+"""Recorded by the domain as the consequence of another event (or by the ledger's deadline scan), never requested
+on their own."""
 
 STAFF_EVENTS = frozenset(
     {
@@ -195,6 +215,9 @@ LOG_READERS = PEOPLE
 
 PATHWAY_READERS = frozenset({NURSE, PHYSICIAN, PHARMACIST, AUDITOR})
 """A patient's care pathway is clinical: the care team and auditors; never a sponsor, a courier or the QP."""
+
+REGISTRY_EXPORTERS = frozenset({NURSE, PHYSICIAN, AUDITOR})
+"""DESCAR-T and EBMT rows: the care team that submits them and auditors; never a pharmacist, QP, courier or sponsor."""
 
 REGISTER_READERS = PEOPLE
 """Sites, trials, shipments and bank batches, to find valid codes: every person (a sponsor only its trials')."""

@@ -23,6 +23,8 @@ EVERYONE = frozenset(r.value for r in Role if r is not R.SYSTEM)
 PRODUCT_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.QP, R.COURIER, R.SPONSOR, R.AUDITOR, R.ADMIN})
 """A sponsor reads only the products of its own trial (the handler filters)."""
 PATIENT_READERS = frozenset({R.NURSE, R.PHYSICIAN, R.PHARMACIST, R.AUDITOR})
+REGISTRY_EXPORTERS = frozenset({R.NURSE, R.PHYSICIAN, R.AUDITOR})
+"""Registry rows are clinical follow-up: the care team that submits them and auditors who check what was sent."""
 PATHWAY_READERS = PATIENT_READERS
 """A care pathway is the patient's clinical record: the care team and auditors, never a sponsor or courier."""
 REGISTER_READERS = PRODUCT_READERS

@@ -35,6 +35,7 @@ from api.rest import (
     admin,
     batches,
     documents,
+    event_stream,
     me,
     pathways,
     problems,
@@ -46,19 +47,28 @@ from api.rest import (
     writes,
 )
 from api.rest import catalogue as catalogue_routes
+from api.rest import cois as coi_routes
 from api.rest import fhir as fhir_routes
 from api.rest import log as log_routes
 from api.rest import log_tiles as log_tile_routes
+from api.rest import logger as logger_routes
+from api.rest import registry_exports as registry_export_routes
+from api.rest import schedule as schedule_routes
 from api.rest import staff_training as staff_training_routes
 from api.rest import trial_sites as trial_site_routes
 from api.rest.access_log import SAFE_METHODS, AccessLog
 from api.rest.body_limits import MAX_JSON_DEPTH, BodyLimit
 from api.rest.context import ApiContext, context
+from api.web import audit_trail as web_audit_trail
 from api.web import errors as web_errors
+from api.web import labels as web_labels
+from api.web import live as web_live
 from api.web import pages as web
 from api.web import password as web_password
+from api.web import scan_checks as web_scan_checks
 from api.web import trial_sites as web_trial_sites
 from api.web import views as web_views
+from api.web import worklist as web_worklist
 from api.web.errors import as_page
 from api.web.session import BadCsrf, SignInRequired
 from domain.errors import CustodyError
@@ -212,8 +222,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(writes.router)
     app.include_router(reads.router)
     app.include_router(fhir_routes.router)
+    app.include_router(registry_export_routes.router)
+    app.include_router(coi_routes.router)
+    app.include_router(schedule_routes.router)
     app.include_router(log_routes.router)
     app.include_router(log_tile_routes.router)
+    app.include_router(event_stream.router)
     app.include_router(admin.router)
     app.include_router(staff_training_routes.router)
     app.include_router(me.router)
@@ -221,10 +235,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(register.router)
     app.include_router(trial_site_routes.router)
     app.include_router(documents.router)
+    app.include_router(logger_routes.router)
     app.include_router(web.router)
     app.include_router(web_password.router)
     app.include_router(web_views.router)
+    app.include_router(web_audit_trail.router)
     app.include_router(web_trial_sites.router)
+    app.include_router(web_worklist.router)
+    app.include_router(web_live.router)
+    app.include_router(web_scan_checks.router)
+    app.include_router(web_labels.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import Request
 
+from api.rest.read_routing import read_models_position
 from api.rest.tokens import InvalidToken, Principal, Token, TokenService
 from domain.events import Actor, Role
 from domain.staff import StaffMember, staff_id_for
@@ -20,6 +21,7 @@ from domain.text import text_problem
 from ledger.clock import Clock
 from ledger.credentials import Credentials, LockoutPolicy, SignIn
 from ledger.idempotency import IdempotencyKeys
+from ledger.read_replica import ReadReplica
 from ledger.secrets import derive_key
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -43,6 +45,9 @@ class ApiContext:
     credentials: Credentials
     idempotency: IdempotencyKeys
     tokens: TokenService
+    replica: ReadReplica | None = None
+    # The log position each person's last write reached, for read-your-writes on the replica (api/rest/read_routing.py).
+    last_writes: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None) -> ApiContext:
@@ -56,6 +61,7 @@ class ApiContext:
             tokens=TokenService(
                 derive_key(settings.home, "api-tokens"), timedelta(minutes=settings.token_minutes), ledger.clock
             ),
+            replica=ReadReplica.open(settings, read_models_position),
         )
 
     staff_seconds: float = 5.0
@@ -120,6 +126,8 @@ class ApiContext:
 
     def close(self) -> None:
         """Release database connections."""
+        if self.replica is not None:
+            self.replica.close()
         self.ledger.close()
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.web.i18n import asked, translator
 from domain.errors import CustodyError, InvalidInput, NotFound, RuleViolation
 from ledger.password_enrolment import PasswordChangeRequired
 from ledger.signing_lockout import SigningLocked
@@ -99,9 +100,28 @@ def problem_response(
 
 
 def remembered(request: Request, response: JSONResponse) -> JSONResponse:
-    """Keep the rule on the request, for the access log line written after the answer."""
-    request.state.rule = json.loads(bytes(response.body)).get("rule")
+    """Keep the rule on the request, for the access log line written after the answer; in French if asked.
+
+    The web pages (``/ui/``) put the problem in their own language themselves (api/web/errors.py).
+    """
+    body = json.loads(bytes(response.body))
+    request.state.rule = body.get("rule")
+    if not request.url.path.startswith("/ui/") and asked(request.headers.get("accept-language")) == "fr":
+        return _in_french(response, body)
     return response
+
+
+def _in_french(response: JSONResponse, body: dict[str, Any]) -> JSONResponse:
+    """The same problem, its title and detail in French; ``rule``, ``field`` and the status unchanged.
+
+    A rule without French keeps the ledger's English detail rather than lose it.
+    """
+    t = translator("fr")
+    body["title"] = t(str(body.get("title", "")))
+    body["detail"] = t.rule(body.get("rule"), body.get("field")) or body.get("detail", "")
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+    headers["Content-Language"] = "fr"
+    return JSONResponse(body, status_code=response.status_code, media_type=PROBLEM_JSON, headers=headers)
 
 
 def status_of(error: Exception) -> tuple[int, str]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,7 @@ from api.rest import access
 from api.rest.access import allow
 from api.rest.context import ApiContext, context
 from api.rest.problems import ApiProblem, responses
+from api.rest.read_routing import READ_FROM, read_store
 from api.rest.tokens import Principal
 from api.rest.writes import COLLECTIONS, StoredEvent
 from domain.errors import NotFound
@@ -34,6 +35,7 @@ from ledger.bundle import export_bundle
 from ledger.clock import instant_field
 from ledger.document_check import document_notes
 from ledger.envelope import Envelope
+from ledger.store import EventStore
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import VerifyOptions, stored_checkpoints, verify_store
 from projections import queries
@@ -166,10 +168,12 @@ def _product_id(ctx: ApiContext, principal: Principal, reference: str) -> UUID:
     return product_id
 
 
-def _product_history(ctx: ApiContext, principal: Principal, reference: str) -> tuple[UUID, list[Envelope]]:
-    """A readable product's id and signed events; 404 for anything else (a shipment's id included)."""
+def _product_history(
+    ctx: ApiContext, principal: Principal, reference: str, store: EventStore | None = None
+) -> tuple[UUID, list[Envelope]]:
+    """A readable product's id and signed events (from ``store``: the replica's or the primary's); 404 otherwise."""
     product_id = _product_id(ctx, principal, reference)
-    history = ctx.ledger.history(product_id)
+    history = (store or ctx.ledger.store).history(product_id)
     if not history or history[0].body.get("aggregate_kind") != "product":
         raise NotFound(f"no product has the id {reference}", field="product_id")
     return product_id, history
@@ -181,6 +185,8 @@ def _instant(text: str | None, field: str) -> datetime | None:
 
 @router.get("/products", response_model=list[ProductStatus], responses=READ_PROBLEMS, summary="List products")
 def products(
+    request: Request,
+    response: Response,
     principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
     state: Annotated[str | None, Query(max_length=64, description="Only products in this state.")] = None,
@@ -188,9 +194,11 @@ def products(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     """Every product's status, most recently changed first (a sponsor's: its trials' only)."""
-    rows = list_status(ctx.ledger.store, ctx.ledger.clock.now(), state=state)
-    if principal.role == Role.SPONSOR:
-        rows = [row for row in rows if visible(ctx, principal, UUID(row["product_id"]))]
+    store, now = read_store(request, response, ctx, principal), ctx.ledger.clock.now()
+    if principal.role != Role.SPONSOR:
+        return list_status(store, now, state=state, limit=limit, offset=offset)
+    # A sponsor sees its trials' products only: filtered here, so the page is cut after the filter.
+    rows = [row for row in list_status(store, now, state=state) if visible(ctx, principal, UUID(row["product_id"]))]
     return rows[offset : offset + limit]
 
 
@@ -202,6 +210,7 @@ def products(
 )
 def product(
     reference: str,
+    request: Request,
     response: Response,
     principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
@@ -215,10 +224,11 @@ def product(
     corrected result beside the one first signed; ``corrections`` shows every corrected fact's chain."""
     product_id = _product_id(ctx, principal, reference)
     moment = _instant(as_of, "as_of")
+    store = read_store(request, response, ctx, principal)
     if moment is None:
-        row = status_now(ctx.ledger.store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
+        row = status_now(store, product_id, ctx.ledger.clock.now(), ctx.ledger.catalogue)
     else:
-        row = status_as_of(ctx.ledger.store, product_id, moment, ctx.ledger.catalogue)
+        row = status_as_of(store, product_id, moment, ctx.ledger.catalogue)
     response.headers["ETag"] = f'"{row["version"]}"'
     return row
 
@@ -231,12 +241,17 @@ def product(
 )
 def product_timeline(
     reference: str,
+    request: Request,
     principal: Annotated[Principal, Depends(allow("read products", access.PRODUCT_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> Response:
     """Every event of the product with its hash and signature, oldest first."""
-    product_id, history = _product_history(ctx, principal, reference)
-    return SignedJSON({"product_id": str(product_id), "events": [envelope.to_json() for envelope in history]})
+    routed = Response()
+    product_id, history = _product_history(ctx, principal, reference, read_store(request, routed, ctx, principal))
+    answer = SignedJSON({"product_id": str(product_id), "events": [envelope.to_json() for envelope in history]})
+    if READ_FROM in routed.headers:  # only the routing header: the scratch response's own length is not this one's
+        answer.headers[READ_FROM] = routed.headers[READ_FROM]
+    return answer
 
 
 @router.get(
@@ -276,9 +291,11 @@ def inventory(
     principal: Annotated[Principal, Depends(allow("read the inventory", access.INVENTORY_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
     site: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """Units on hand by site, LN2 tank, rack, box and position, with status."""
-    return queries.inventory(ctx.ledger.store, site)
+    """Units on hand by site, LN2 tank, rack, box and position, with status; one page (500 units unless asked)."""
+    return queries.inventory(ctx.ledger.store, site, limit=limit, offset=offset)
 
 
 @router.get("/audit", response_model=dict[str, list[dict[str, Any]]], responses=READ_PROBLEMS, summary="Audit trail")
@@ -315,14 +332,17 @@ def metrics(
 
 @router.get("/verify", response_model=Verification, responses=READ_PROBLEMS, summary="Verify the whole ledger")
 def verify(
+    request: Request,
+    response: Response,
     principal: Annotated[Principal, Depends(allow("verify the ledger", access.VERIFIERS))],
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> dict[str, Any]:
-    """Re-check every stored event and checkpoint from the raw rows, anchored in ledger.pub."""
+    """Re-check every stored event and checkpoint from the raw rows, anchored in ledger.pub (on the replica if any)."""
     trusted = home_trust_anchor(ctx.settings.home)
     options = VerifyOptions(trusted=trusted, ledger_id=ctx.ledger.meta.ledger_id(), workers=ctx.settings.verify_workers)
-    report = verify_store(ctx.ledger.store, options)
-    notes = [finding.to_json() for finding in document_notes(ctx.ledger.store)]  # as `custody verify` prints them
+    store = read_store(request, response, ctx, principal)
+    report = verify_store(store, options)
+    notes = [finding.to_json() for finding in document_notes(store)]  # as `custody verify` prints them
     return {**report.to_json(), "trust_anchor": trusted is not None, "notes": notes}
 
 

@@ -27,10 +27,12 @@ from api.rest.body_limits import MAX_JSON_DEPTH, json_depth_exceeds
 from api.rest.context import ApiContext, context
 from api.rest.event_schemas import REF, kind_schemas, request_name, request_schema, requestable
 from api.rest.problems import ApiProblem, responses
+from api.rest.read_routing import note_write
 from api.rest.tokens import Principal
 from domain.errors import InvalidInput
 from domain.events import Role
 from domain.identifiers import parse_coi, product_id_for
+from domain.manufacturing_schedule import schedule_id_for
 from domain.pathway import pathway_id_for
 from domain.registry import EVENT_TYPES
 from domain.site import site_id_for
@@ -105,6 +107,12 @@ COLLECTIONS = (
     Collection("sites", "site", _uuid_or(site_id_for), "the site's UUID or its code"),
     Collection("trials", "trial", _uuid_or(trial_id_for), "the trial's UUID or its protocol"),
     Collection("trial-sites", "trial_site", _uuid_only, "the trial site's UUID (`custody trial readiness` prints it)"),
+    Collection(
+        "manufacturing-schedules",
+        "manufacturing_schedule",
+        _uuid_or(schedule_id_for),
+        "the schedule's UUID or the manufacturer's site code",
+    ),
 )
 
 
@@ -302,6 +310,7 @@ async def record_step(
     # Stored and committed (with its idempotent answer): nothing after this point may turn it into an error.
     result = _result(step.aggregate_id, envelopes, ctx)
     await run_in_threadpool(_checkpoint_after_write, ctx)
+    await run_in_threadpool(note_write, ctx, principal, response)  # read-your-writes on a replica
     note_change(
         request,
         aggregate_id=result["aggregate_id"],

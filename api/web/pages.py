@@ -1,4 +1,4 @@
-"""The web interface's core pages: sign-in, the worklist, the product page and the step forms.
+"""The web interface's core pages: sign-in, the product page and the step forms (the worklist: worklist.py).
 
 Server-rendered HTML (Jinja2) with htmx for the scan check, so a bedside tablet
 needs nothing but a browser. Every page goes through the same ledger, the same
@@ -25,11 +25,14 @@ from api.rest.context import ApiContext, context
 from api.rest.problems import status_of
 from api.rest.reads import visible
 from api.rest.tokens import Principal
-from api.web import barcode
-from api.web.forms import FormField, form_fields, payload_from_form
+from api.web import barcode, drafts
+from api.web.blockers import acknowledged, approval_unavailable, product_facts, step_facts, typed_fields
+from api.web.forms import FormField, form_fields, payload_from_form, refill
 from api.web.rendering import render
 from api.web.session import COOKIE, check_csrf, csrf_for, web_principal
-from api.web.views import product_reference, vein_to_vein, zone
+from api.web.step_choices import known_choices
+from api.web.temperature_chart import temperature_charts
+from api.web.views import local_time, product_reference, vein_to_vein, zone
 from domain.errors import CustodyError, InvalidInput, NotFound
 from domain.identifiers import parse_coi, product_id_for
 from domain.registry import EVENT_TYPES
@@ -44,8 +47,7 @@ from ledger.signing_session import SignatureRefused
 from ledger.store import ConcurrentChange
 from ledger.trust_anchor import home_trust_anchor
 from ledger.verifier import verify_aggregate
-from projections import followup_query
-from projections.status_query import list_status, status_now
+from projections.status_query import status_now
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 Signed = Annotated[Principal, Depends(web_principal)]
@@ -91,10 +93,15 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
     target = _safe_next(str(form.get("next", "/ui/")))
 
     result = await run_in_threadpool(ctx.sign_in, username, password)
+    draft = str(form.get("draft", ""))
     if result.token is not None:
         if result.outcome is SignIn.PASSWORD_CHANGE_REQUIRED:  # an enrolment secret: choose a password first
             target = f"{CHANGE_PAGE}?next={quote(target)}"
         response = RedirectResponse(target, status_code=303)
+        if draft:  # the form typed before the session ended opens again with it (api/web/drafts.py)
+            response.set_cookie(
+                drafts.COOKIE, draft, httponly=True, samesite="strict", path="/ui/", max_age=drafts.DRAFT_MINUTES * 60
+            )
         response.set_cookie(
             COOKIE,
             result.token.value,
@@ -104,14 +111,13 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
         )
         return response
     outcome = result.outcome
-    error = (
-        "Too many failed sign-ins: try again later"
-        if outcome is SignIn.LOCKED
-        else "Unknown username or wrong password"
-    )
-    return render(
-        request, "sign_in.html", {"next": target, "error": error}, status=429 if outcome is SignIn.LOCKED else 401
-    )
+    error, until = "Unknown username or wrong password", None
+    if outcome is SignIn.LOCKED:
+        # Say until when, in the site's time: "later" leaves a nurse at 3 a.m. retrying and extending the lock.
+        error = "Too many failed sign-ins: signing in is locked until {time}"
+        until = local_time(result.locked_until, zone(ctx)) if result.locked_until else "—"
+    values = {"next": target, "error": error, "error_until": until, "draft": draft, "session_ended": bool(draft)}
+    return render(request, "sign_in.html", values, status=429 if outcome is SignIn.LOCKED else 401)
 
 
 @router.post("/sign-out")
@@ -133,25 +139,6 @@ def choose_language(code: str, request: Request) -> Response:
     if code in ("fr", "en"):
         response.set_cookie("lang", code, samesite="strict", max_age=365 * 24 * 3600)
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def worklist(request: Request, principal: Signed, ctx: Ctx) -> HTMLResponse:
-    """Products awaiting my step, running deadlines with time left, overdue follow-up visits."""
-    now = ctx.ledger.clock.now()
-    rows = [row for row in list_status(ctx.ledger.store, now) if visible(ctx, principal, UUID(row["product_id"]))]
-    mine = [(row, my_steps(row["next_step"], principal.role)) for row in rows]
-    awaiting = [(row, steps) for row, steps in mine if steps]
-    deadlines = sorted(
-        ((row, deadline) for row in rows for deadline in row["deadlines"]), key=lambda item: item[1]["seconds_left"]
-    )
-    overdue = followup_query.worklist(ctx.ledger.store, now.astimezone(zone(ctx)).date(), overdue_only=True)
-    others = [row for row, steps in mine if not steps]
-    return render(
-        request,
-        "worklist.html",
-        {"awaiting": awaiting, "deadlines": deadlines, "overdue": overdue, "others": others},
-    )
 
 
 def _product_page_data(ctx: ApiContext, product_id: UUID) -> dict[str, Any]:
@@ -195,6 +182,8 @@ def product_page(
             "recorded": recorded,
             "can_annotate": EVENT_TYPES["AnnotationAdded"].allows_role(principal.role),
             "vein_to_vein": vein_to_vein(ctx, product_id),
+            "temperature_charts": temperature_charts(ctx, product_id),
+            **product_facts(ctx, principal, product_id),
         },
     )
 
@@ -247,20 +236,18 @@ def scan_verdict(product_id: UUID, scanned: str) -> str:
 
 def _prefill(
     ctx: ApiContext, spec: EventSpec, collection: str, aggregate_id: UUID | None, product: str | None
-) -> dict[str, str]:
+) -> dict[str, object]:
     now = ctx.ledger.clock.now().astimezone(zone(ctx)).strftime("%Y-%m-%dT%H:%M")
-    values: dict[str, str] = {}
+    values: dict[str, object] = {}
     for field in form_fields(spec.payload):
         if field.widget == "datetime":
             values[field.name] = now
     if spec.name == "ShipmentDispatched" and product:
-        values["units"] = product
+        values["units"] = [product]
     if spec.name == "ShipmentReceived" and aggregate_id is not None:
         shipment = ctx.ledger.load(aggregate_id)
         units = [str(unit) for unit in getattr(shipment, "units", [])]
-        values["received_units"] = json.dumps(
-            [{"product_id": unit, "scanned_coi": "", "condition": "intact"} for unit in units]
-        )
+        values["received_units"] = [{"product_id": unit, "scanned_coi": "", "condition": "intact"} for unit in units]
     return values
 
 
@@ -284,11 +271,18 @@ def _step_context(
         "reference": reference,
         "aggregate_id": aggregate_id,
         "product": product if kind != "product" else str(aggregate_id),
-        "fields": form_fields(spec.payload, _prefill(ctx, spec, collection, aggregate_id, product)),
+        "fields": typed_fields(
+            form_fields(
+                spec.payload,
+                _prefill(ctx, spec, collection, aggregate_id, product),
+                known_choices(ctx.ledger, spec.name, aggregate_id),
+            )
+        ),
         "password_needed": ctx.ledger.signature_needs_password(principal.username, principal.session),
         "csrf": csrf_for(ctx, principal.session),
         "new_id": str(uuid.uuid4()),
         "error": None,
+        **step_facts(ctx, principal, spec, aggregate_id),
     }
 
 
@@ -307,6 +301,16 @@ def _forbidden(request: Request, principal: Principal, spec: EventSpec) -> HTMLR
     )
 
 
+def _not_offered_yet(request: Request) -> HTMLResponse:
+    """The QP's approval before any request: the decision answers a physician's written request, so it waits."""
+    detail = (
+        "The QP's approval is offered once the treating physician has requested the exceptional release in writing: "
+        "no request yet."
+    )
+    values = {"title": "Not offered yet", "detail": detail, "rule": "no_pending_request", "field": None}
+    return render(request, "error.html", values, status=409)
+
+
 @router.get("/{collection}/{reference}/steps/{event_type}", response_class=HTMLResponse)
 def step_form(
     collection: str,
@@ -321,7 +325,19 @@ def step_form(
     spec = EVENT_TYPES.get(event_type)
     if spec is not None and not spec.allows_role(principal.role):
         return _forbidden(request, principal, spec)
-    return render(request, "step.html", _step_context(ctx, principal, collection, reference, event_type, product))
+    page = _step_context(ctx, principal, collection, reference, event_type, product)
+    if approval_unavailable(ctx, page["spec"], page["aggregate_id"]):
+        return _not_offered_yet(request)
+    now = ctx.ledger.clock.now()
+    kept = drafts.unseal(drafts.draft_key(ctx.settings.home), request.cookies.get(drafts.COOKIE), request.url.path, now)
+    if kept is not None:  # typed before the session ended: back in the form, with the same id (no double record)
+        page["fields"] = refill(page["fields"], kept)
+        page["new_id"] = kept.get("new_id") or page["new_id"]
+        page["draft_restored"] = True
+    response = render(request, "step.html", page)
+    if request.cookies.get(drafts.COOKIE):
+        response.delete_cookie(drafts.COOKIE, path="/ui/")
+    return response
 
 
 @router.post("/{collection}/{reference}/steps/{event_type}", response_class=HTMLResponse)
@@ -336,10 +352,7 @@ async def record_step(
     check_csrf(ctx, principal, form.get("csrf"))
     page = _step_context(ctx, principal, collection, reference, event_type, form.get("product") or None)
     spec = page["spec"]
-    fields: list[FormField] = [
-        FormField(f.name, f.widget, f.required, f.choices, f.minimum, f.maximum, form.get(f.name, ""), f.hint)
-        for f in page["fields"]
-    ]
+    fields: list[FormField] = refill(page["fields"], form)
     # A refused form is shown again with what was typed, except the wristband: a scan of the wrong
     # patient's wristband is another person's identity, never echoed back in a page.
     page["fields"] = [replace(f, value="") if f.name.startswith("wristband_") else f for f in fields]
@@ -348,7 +361,7 @@ async def record_step(
     try:
         # The scans are judged by the ledger, not here: a mismatch is then refused AND recorded as a near
         # miss that suspends the product, exactly as through the API and the CLI.
-        payload = payload_from_form(fields, form, zone(ctx))
+        payload = acknowledged(spec, form, payload_from_form(fields, form, zone(ctx)))
         occurred = form.get("occurred_at", "").strip()
         occurred_at = local_instant(occurred, "occurred_at", zone(ctx)) if occurred else None
 

@@ -36,7 +36,8 @@ from api.rest.context import ApiContext, context
 from api.rest.problems import status_of
 from api.rest.tokens import Principal
 from api.web.charts import RangeBar, format_days, range_chart, vein_to_vein_layout
-from api.web.i18n import language, translator
+from api.web.i18n import DEFAULT as DEFAULT_LANGUAGE
+from api.web.i18n import language, translator, when
 from api.web.rendering import TEMPLATES, render
 from api.web.session import check_csrf, web_principal
 from domain.errors import CustodyError, InvalidInput, NotFound
@@ -90,13 +91,11 @@ def zone(ctx: ApiContext) -> ZoneInfo:
     return ZoneInfo(ctx.settings.timezone)
 
 
-def local_time(moment: datetime | str | None, tz: ZoneInfo) -> str:
-    """An instant as people at the site read it: ``2026-03-02 09:00``; "—" when unknown."""
-    if moment is None:
-        return "—"
+def local_time(moment: datetime | str | None, tz: ZoneInfo, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An instant as people at the site read it: ``02/03/2026 09:00`` (babel.dates, to the minute); "—" when unknown."""
     if isinstance(moment, str):
         moment = parse_instant(moment)
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return when(moment, tz, lang)
 
 
 def product_reference(reference: str) -> UUID:

@@ -23,8 +23,10 @@ from tests.role_table import (
     LOG_EVENTS,
     LOG_READERS,
     METRICS_READERS,
+    PATHWAY_READERS,
     PATIENT_TIMELINE_READERS,
     PRINTED_NAME_EVENTS,
+    REGISTRY_EXPORTERS,
     ROLES_BY_EVENT_TYPE,
     STAFF_EVENTS,
     VERIFIERS,
@@ -47,6 +49,9 @@ READS: dict[str, R] = {
     "/verify": VERIFIERS,
     "/checkpoints/latest": ALL,
     "/log/consistency?from=1": LOG_READERS,
+    "/registry-exports/ebmt": REGISTRY_EXPORTERS,
+    "/schedule": PATHWAY_READERS,
+    f"/products/{MISSING}/registry/descar-t": REGISTRY_EXPORTERS,
 }
 NEVER_WRITE = {"sponsor", "auditor"}
 CLI_ONLY = {"CatalogueChanged"}  # the signed catalogue changes through `custody catalogue apply` only

@@ -37,6 +37,7 @@ from api.rest_bench import free_port
 from api.web.session import COOKIE
 from ledger.service import CustodyLedger
 from ledger.setup import initialise
+from tests.browser.accessibility import assert_accessible
 from tests.conftest import make_settings, postgres_url
 from tests.integration.journeys import (
     Journey,
@@ -272,6 +273,7 @@ class Artefacts:
         path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
         self.taken.append(path)
+        assert_accessible(page, label)  # every screen kept is also checked by axe-core (tests/browser/accessibility.py)
         return path
 
 
@@ -301,7 +303,8 @@ def as_user(page: Page, username: str) -> Page:
     page.locator("#username").fill(username)
     page.locator("#password").fill(password)
     page.locator("#password").press("Enter")
-    expect(page.locator("#signed-in-as")).to_contain_text(f"{name} ({role})")
+    expect(page.locator("#signed-in-as")).to_contain_text(name)  # the role in the page's words, its code below
+    expect(page.locator("#signed-in-as")).to_have_attribute("data-role", role)
     return page
 
 

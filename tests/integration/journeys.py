@@ -23,7 +23,7 @@ import psycopg
 from api import demo_journeys as j
 from api import demo_pathway
 from domain.events import Actor
-from domain.identifiers import Coi
+from domain.identifiers import Coi, product_id_for
 from domain.ln2_position import position_id_for
 from domain.pathway import pathway_id_for
 from domain.staff import staff_id_for
@@ -124,6 +124,19 @@ def enrolled(rec: Recorder, start: datetime, pseudonym: str = PATIENT) -> Journe
     ready(rec, start, pseudonym)
     coi = j.new_coi(rec.ledger.settings.facility, start.year % 100)
     product = j.enrol_car_t(rec, coi, pseudonym, "systemic_lupus_erythematosus", start)
+    return Journey(product, coi)
+
+
+def enrolled_outside_any_trial(rec: Recorder, start: datetime, pseudonym: str = "PSN-TEST-0009") -> Journey:
+    """An academic CAR-T product of no trial: what a sponsor's user must never see (``enrolled``: the demo trial)."""
+    ready(rec, start, pseudonym)
+    coi = j.new_coi(rec.ledger.settings.facility, start.year % 100)
+    product = product_id_for(coi)
+    rec(
+        "physician", "ProductEnrolled", product, start, "approved", coi=coi.value, product_kind="car_t",
+        product_code="ACADEMIC-CD19", patient_pseudonym=pseudonym, indication="systemic_lupus_erythematosus",
+        treating_physician="physician", collection_site=j.APHERESIS_SITE,
+    )  # fmt: skip
     return Journey(product, coi)
 
 

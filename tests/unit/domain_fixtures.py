@@ -303,9 +303,12 @@ class CarTJourney:
         patient: str = PATIENT,
         conditioned: bool = True,
         trial: bool = False,
+        acknowledges: tuple[str, ...] = (),
     ) -> None:
         self.ledger = ledger
         self.conditioned = conditioned
+        self.acknowledges = acknowledges
+        """The rules refusing infusion that the thaw names, to thaw knowing infusion would be refused."""
         self.trial = TRIAL_FIELDS if trial else {}
         self.product_id = product_id
         self.coi = coi
@@ -448,12 +451,18 @@ class CarTJourney:
     def _thaw(self) -> None:
         self.at += timedelta(hours=1)
         self.thaw_completed_at = self.at - timedelta(minutes=2)
-        payload = {
+        payload: dict[str, Any] = {
             "method": "dry_thawer",
             "bag_id": "BAG-1",
             "started_at": iso(self.at - timedelta(minutes=20)),
             "completed_at": iso(self.thaw_completed_at),
         }
+        acknowledged = list(self.acknowledges)
+        if not self.conditioned and self.ledger.load(pathway_id_for(self.patient)) is not None:
+            # Not conditioned: infusion would be refused, and a thaw goes ahead only naming why (infusion_readiness).
+            acknowledged.append("lymphodepletion_missing")
+        if acknowledged:
+            payload["infusion_blockers_acknowledged"] = acknowledged
         self.ledger.record("Thawed", self.product_id, payload, NURSE, self.at)
         self.done.append("Thawed")
 

@@ -32,6 +32,7 @@ EXPECTED_FIELDS = {
     "ProductReleased": {"document": {"release_for_infusion_certificate"}},
     "QcResultsRecorded": {"document": {"certificate_of_analysis"}},
     "ShipmentReceived": {"document": {"logger_file"}, "manifest": {"shipping_manifest"}},
+    "ShipmentLoggerFileImported": {"document": {"logger_file"}},
 }
 """Which steps reference which kinds of document: written by hand, compared with the payload classes."""
 

@@ -119,7 +119,7 @@ def test_infusion_in_a_unit_accredited_for_collection_only_is_refused() -> None:
     for code, scope in SITES.items():
         register_site(ledger, code, ["collection"] if code == INFUSION_UNIT else scope)
     walk_pathway(ledger)
-    journey = CarTJourney(ledger).until("BedsideCheckWitnessed")
+    journey = CarTJourney(ledger, acknowledges=("site_not_accredited",)).until("BedsideCheckWitnessed")
     ledger.refuse(
         RuleViolation, field="payload.site", rule="site_not_accredited", message="covering infusion",
         event_type="Infused", aggregate_id=PRODUCT_ID, payload=journey.infusion(timedelta(minutes=10)), actor=NURSE,

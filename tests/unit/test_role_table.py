@@ -147,11 +147,18 @@ def test_the_administrator_and_the_ledger_keep_the_registers_and_sign_no_clinica
     }  # fmt: skip
     # The site's four-eyes setting is the administrator's alone: a person answers for waiving a GMP rule.
     duty_settings = {"DutySegregationWaived", "DutySegregationRestored"}
+    # So is the setting that lets conditioning be planned before a product's release is confirmed.
+    duty_settings |= {"EarlyLymphodepletionAllowed", "EarlyLymphodepletionRevoked"}
     assert _signed_by(ADMIN) == registers | TRIAL_SITE_EVENTS | duty_settings
     # The ledger also signs what it derives when a product's pathway is kept in another ledger.
     # And, at each checkpoint, its commitment of every aggregate's head; and the temperature excursion it
     # finds in a receipt's data-logger figures.
     derived = {"PathwayManagedElsewhereApplied", "AggregateHeadsCommitted", "TemperatureExcursionRecorded"}
+    # And what it reads in a shipper's logger file: the summary, the hold of every product in a shipper with an
+    # excursion, and the deviation of a gap in the recording.
+    derived |= {"ShipmentReadingsSummarised", "ProductQuarantined", "DeviationRecorded"}
+    # And the alert its deadline scan raises when a running deadline is close to expiring.
+    derived |= {"DeadlineAlertRaised"}
     # And the catalogue file in place when it is initialised, before any Qualified Person exists to approve it.
     initial = {"CatalogueChanged"}
     # But never a trial site's evidence: someone who can vouch for it signs each attestation.

@@ -282,7 +282,7 @@ def test_infusion_is_refused_when_a_team_members_training_lapsed_before_the_day(
     target = trial_site_id_for(PROTOCOL, INFUSION_UNIT)
     lapsing = evidence("staff_training", user_id=NURSE.user_id, valid_until=(T0 + timedelta(days=5)).date().isoformat())
     ledger.record("TrialPrerequisiteAttested", target, lapsing, ADMIN, T0)
-    journey = CarTJourney(ledger, trial=True)
+    journey = CarTJourney(ledger, trial=True, acknowledges=("trial_site_not_ready",))
     with pytest.raises(RuleViolation) as caught:
         journey.until("Infused")
     assert caught.value.rule == "trial_site_not_ready" and caught.value.field == "payload.site"

@@ -8,14 +8,19 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api import demo_journeys as j
 from api.demo_journeys import UNIT
-from api.web.i18n import FRENCH, MEANINGS_FR
-from domain.identifiers import product_id_for
+from api.web.i18n import messages
 from domain.product import TherapyProduct
 from ledger.service import CustodyLedger
 from tests.api.conftest import START, password
-from tests.integration.journeys import Recorder, enrolled, identified, ready, released_and_stored, thawed
+from tests.integration.journeys import (
+    Recorder,
+    enrolled,
+    enrolled_outside_any_trial,
+    identified,
+    released_and_stored,
+    thawed,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
 
@@ -66,7 +71,7 @@ def test_the_product_page_shows_label_status_timeline_and_a_verified_badge(
     page = client.get(f"/ui/products/{journey.coi.value}").text
     assert journey.coi.value in page and 'id="product-state">stored<' in page
     assert "Chain and signatures verified" in page
-    assert page.count("<li>") >= len(ledger.history(journey.product))
+    assert page.count("<li data-event=") == len(ledger.history(journey.product)), "one timeline entry per event"
     label = client.get(f"/ui/products/{journey.product}/label.svg")
     assert label.headers["content-type"] == "image/svg+xml" and b"<svg" in label.content
     bundle = client.get(f"/ui/products/{journey.product}/export")
@@ -176,7 +181,8 @@ def test_every_text_the_templates_show_has_a_french_translation() -> None:
     asked = set()
     for template in TEMPLATES.glob("*.html"):
         asked |= set(re.findall(r"""t\(["']([^"']+)["']\)""", template.read_text()))
-    missing = sorted(text for text in asked if text not in FRENCH and text not in MEANINGS_FR)
+    french = messages("fr")
+    missing = sorted(text for text in asked if text not in french)
     assert not missing, f"texts without French: {missing}"
 
 
@@ -190,14 +196,8 @@ def test_english_and_french(browser_of: Any) -> None:
 
 def test_a_sponsor_sees_no_product_outside_its_trials_in_the_web_pages(browser_of: Any, team: Recorder) -> None:
     in_trial = enrolled(team, START)  # the demo trial, whose sponsor user is "sponsor"
-    ready(team, START, "PSN-TEST-0009")
-    coi = j.new_coi(team.ledger.settings.facility, START.year % 100)
-    outside = product_id_for(coi)
-    team(
-        "physician", "ProductEnrolled", outside, START, "approved", coi=coi.value, product_kind="car_t",
-        product_code="ACADEMIC-CD19", patient_pseudonym="PSN-TEST-0009", indication="systemic_lupus_erythematosus",
-        treating_physician="physician", collection_site=j.APHERESIS_SITE,
-    )  # fmt: skip
+    other = enrolled_outside_any_trial(team, START)
+    coi, outside = other.coi, other.product
     sponsor = browser_of("sponsor")
     worklist = sponsor.get("/ui/").text
     assert in_trial.coi.value in worklist and coi.value not in worklist
