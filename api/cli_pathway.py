@@ -71,6 +71,15 @@ def pathway_state(pathway: PatientPathway) -> dict[str, Any]:
             {"started_on": c.started_on.isoformat(), "ended_on": c.ended_on.isoformat()}
             for c in pathway.lymphodepletions
         ],
+        "order": None
+        if pathway.order is None
+        else {
+            "manufacturer": pathway.order.manufacturer,
+            "apheresis_on": pathway.order.apheresis_on,
+            "slot_on": pathway.order.slot_on,
+            "infusion_on": pathway.order.infusion_on,
+            "ordered_at_version": pathway.order.version,
+        },
         "version": pathway.version,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -81,3 +81,27 @@ def ledger(settings: Settings) -> Iterator[CustodyLedger]:
         yield instance
     finally:
         instance.close()
+
+
+def point_cli_at(settings: Settings, monkeypatch: pytest.MonkeyPatch, **more: str) -> None:
+    """The environment a `custody` command reads, pointed at this test's store (and nothing inherited)."""
+    for name in list(os.environ):
+        if name.startswith("CUSTODY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CUSTODY_HOME", str(settings.home))
+    if settings.database_url:
+        monkeypatch.setenv("CUSTODY_DATABASE_URL", settings.database_url)
+    for key, value in {**FAST_KDF, **more}.items():
+        monkeypatch.setenv("CUSTODY_" + key.upper(), str(value))
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``run(*argv)`` → (exit code, stdout, stderr) of `custody` run in this process."""
+    from api.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

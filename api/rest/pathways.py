@@ -34,7 +34,8 @@ def one_pathway(
     principal: Annotated[Principal, Depends(allow("read care pathways", access.PATHWAY_READERS))],
     ctx: Annotated[ApiContext, Depends(context)],
 ) -> dict[str, Any]:
-    """Where the pathway stands: the pair, RCP outcome, treatment decision, consent and lymphodepletion courses."""
+    """Where the pathway stands: the pair, RCP outcome, treatment decision, consent, lymphodepletion courses and the
+    open treatment order (manufacturer, apheresis day, manufacturing slot, planned infusion), if any."""
     pathway_id = resolve_pathway(reference)
     found = registers.one(ctx.ledger.load, pathway_id, PatientPathway, "care pathway", repr(reference), "reference")
     return pathway_state(found)

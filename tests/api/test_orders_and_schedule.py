@@ -63,11 +63,16 @@ def test_orders_book_slots_over_http_and_the_worklist_lists_their_days(sign_in: 
         ("2026-04-06", "infusion", FIRST),
     ]
     assert {r["manufacturer"] for r in answer.json()["planned"]} == {j.MANUFACTURER}
+    order = physician.get(f"/pathways/{SECOND}").json()["order"]
+    assert {k: order[k] for k in ("manufacturer", "apheresis_on", "slot_on", "infusion_on")} == {
+        "manufacturer": j.MANUFACTURER, "apheresis_on": "2026-03-12", "slot_on": "2026-03-23", "infusion_on": None,
+    }  # fmt: skip
 
     cancel = {"type": "TreatmentOrderCancelled", "meaning": "requested", "payload": {"reason": "remission"},
               "occurred_at": j.iso(START + timedelta(hours=3)), "password": password("physician")}  # fmt: skip
     assert physician.post(f"/pathways/{FIRST}/events", cancel).status_code == 201
     after = physician.get("/schedule", params={"since": "2026-03-01"}).json()["planned"]
+    assert physician.get(f"/pathways/{FIRST}").json()["order"] is None, "a cancelled order is no longer open"
     assert [(r["day"], r["kind"]) for r in after] == [("2026-03-12", "apheresis"), ("2026-03-23", "manufacturing_slot")]
     assert physician.post(f"/pathways/{SECOND}/events", _order("2026-03-16")).json()["rule"] == "order_already_open"
 

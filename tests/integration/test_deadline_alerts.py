@@ -7,7 +7,6 @@ thawed on 27 March 2026 at 09:04 UTC, so its deadline is 10:04 UTC: every instan
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from api.cli import main
 from api.cli_alerts import scanner
 from api.deadline_scan import due_alerts, raise_alerts, scan
 from domain.deadline_alert import alert_id
@@ -25,7 +23,7 @@ from domain.errors import OutOfOrder
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from tests.api.conftest import START
-from tests.conftest import FAST_KDF
+from tests.conftest import cli_runner, point_cli_at
 from tests.integration.journeys import Journey, failures, infused, team, thawed, verify
 
 REGISTERED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -111,21 +109,8 @@ def test_an_alert_cannot_be_recorded_by_a_person(ledger: CustodyLedger, frozen: 
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
     """``cli(*argv)`` → (exit code, stdout, stderr) against the test's store."""
-    for name in list(os.environ):
-        if name.startswith("CUSTODY_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODY_HOME", str(settings.home))
-    if settings.database_url:
-        monkeypatch.setenv("CUSTODY_DATABASE_URL", settings.database_url)
-    for key, value in FAST_KDF.items():
-        monkeypatch.setenv("CUSTODY_" + key.upper(), str(value))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    point_cli_at(settings, monkeypatch)
+    return cli_runner(capsys)
 
 
 def test_alerts_run_once_raises_then_says_none(ledger: CustodyLedger, frozen: Any, cli: Any) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.cli import main
 from domain.document_ref import DocumentKind
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
-from tests.conftest import FAST_KDF
+from tests.conftest import cli_runner, point_cli_at
 from tests.integration.document_fixtures import PDF, add, enrolled_pathway, manufactured, qc_tests, reference, sha256_of
 from tests.integration.journeys import IDENTITY, team
 
@@ -26,21 +24,8 @@ def cli(
     ledger: CustodyLedger, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Any:
     """``cli(*argv)`` → (exit code, stdout, stderr) against the fixture's ledger."""
-    for name in list(os.environ):
-        if name.startswith("CUSTODY_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODY_HOME", str(settings.home))
-    if settings.database_url:
-        monkeypatch.setenv("CUSTODY_DATABASE_URL", settings.database_url)
-    for key, value in FAST_KDF.items():
-        monkeypatch.setenv("CUSTODY_" + key.upper(), str(value))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    point_cli_at(settings, monkeypatch)
+    return cli_runner(capsys)
 
 
 def test_document_add_prints_the_reference_and_refuses_by_content(cli: Any, tmp_path: Path) -> None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.cli import main
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
-from tests.conftest import FAST_KDF
+from tests.conftest import cli_runner, point_cli_at
 from tests.integration.journeys import team
 from tests.integration.logger_fixtures import Trip
 
@@ -23,22 +21,8 @@ def cli(
     ledger: CustodyLedger, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Any:
     """``cli(*argv)`` → (exit code, stdout, stderr), signing as the pharmacist."""
-    for name in list(os.environ):
-        if name.startswith("CUSTODY_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CUSTODY_HOME", str(settings.home))
-    monkeypatch.setenv("CUSTODY_PASSWORD", "pharmacist-password")
-    if settings.database_url:
-        monkeypatch.setenv("CUSTODY_DATABASE_URL", settings.database_url)
-    for key, value in FAST_KDF.items():
-        monkeypatch.setenv("CUSTODY_" + key.upper(), str(value))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    point_cli_at(settings, monkeypatch, password="pharmacist-password")
+    return cli_runner(capsys)
 
 
 def test_import_prints_the_verdicts_then_records_nothing_for_the_same_file(

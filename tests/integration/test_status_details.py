@@ -69,9 +69,10 @@ def test_a_withdrawal_of_consent_shows_as_a_hold_from_the_moment_it_was_recorded
     journey = released_and_stored(rec, ledger.clock.now() - timedelta(days=30))
     assert _now(ledger, journey.product)["consent_withdrawn"] is False
     assert CONSENT_HOLD not in _now(ledger, journey.product)["holds"]  # type: ignore[operator]
+    an_hour_ago = ledger.clock.now() - timedelta(hours=1)  # the same day as the step, even just after midnight
     withdrawn = rec(
-        "physician", "ConsentWithdrawn", pathway_id_for(PATIENT), ledger.clock.now() - timedelta(hours=1),
-        "recorded", withdrawn_on=ledger.clock.now().date().isoformat(), reason="patient's decision",
+        "physician", "ConsentWithdrawn", pathway_id_for(PATIENT), an_hour_ago, "recorded",
+        withdrawn_on=an_hour_ago.date().isoformat(), reason="patient's decision",
     )  # fmt: skip
     now = _now(ledger, journey.product)
     assert now["consent_withdrawn"] is True

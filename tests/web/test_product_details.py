@@ -33,9 +33,10 @@ def test_each_bag_and_a_withdrawal_of_consent_are_stated_on_the_page(
     page = client.get(f"/ui/products/{journey.product}").text
     assert _fact(page, "bags") == f"{lot}-B1: stored; {lot}-B2: stored"
     assert _fact(page, "consent-withdrawn") is None and _fact(page, "pathway-managed-elsewhere") is None
+    an_hour_ago = ledger.clock.now() - timedelta(hours=1)  # the same day as the step, even just after midnight
     team(
-        "physician", "ConsentWithdrawn", pathway_id_for(PATIENT), ledger.clock.now() - timedelta(hours=1),
-        "recorded", withdrawn_on=ledger.clock.now().date().isoformat(), reason="patient's decision",
+        "physician", "ConsentWithdrawn", pathway_id_for(PATIENT), an_hour_ago, "recorded",
+        withdrawn_on=an_hour_ago.date().isoformat(), reason="patient's decision",
     )  # fmt: skip
     page = client.get(f"/ui/products/{journey.product}").text
     assert _fact(page, "consent-withdrawn") == "Consent withdrawn: no step may consume or commit the product"
