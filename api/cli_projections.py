@@ -16,10 +16,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from api.cli_commands import open_ledger, resolve_id
 from api.render import correction_lines, qc_lines
+from api.temperature_svg import write_svg_files
+from api.temperature_text import temperature_json, temperature_lines
+from api.web.temperature_chart import temperature_charts
 from domain.errors import InvalidInput
 from ledger.audit_log import read_audit
 from ledger.clock import instant_field
@@ -39,7 +44,14 @@ def add_commands(sub: Any) -> None:
     status = sub.add_parser("status", help="a product's state, custodian, location, holds and running deadlines")
     status.add_argument("product", metavar="PRODUCT_ID", help="product UUID or its COI")
     status.add_argument("--as-of", help="ISO 8601 with offset: replay what the ledger had recorded by then")
-    status.add_argument("--json", action="store_true", help="one JSON object (with a `state` field)")
+    status.add_argument(
+        "--json", action="store_true", help="one JSON object (with a `state` field and a `temperature` list)"
+    )
+    status.add_argument(
+        "--chart-dir",
+        metavar="DIR",
+        help="write each logger file's temperature chart as an SVG file into DIR (created if needed)",
+    )
     status.set_defaults(handler=status_command)
 
     timeline = sub.add_parser("timeline", help="every event of a patient's products, in the order they happened")
@@ -116,7 +128,8 @@ def _terminal_progress(args: argparse.Namespace, verb: str) -> Callable[[str, in
 
 
 def status_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`custody status`: now from the projection, or --as-of from the event store."""
+    """`custody status`: now from the projection, or --as-of from the event store; then each logger file's
+    temperature history (only the summaries recorded by --as-of), optionally written as SVG files."""
     product_id = resolve_id(args.product, "product")
     as_of = None if args.as_of is None else _instant(args.as_of, "as_of")
     with projected_ledger(settings) as ledger:
@@ -124,8 +137,11 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
             status = status_now(ledger.store, product_id, ledger.clock.now(), ledger.catalogue)
         else:
             status = status_as_of(ledger.store, product_id, as_of, ledger.catalogue)
+        charts = temperature_charts(ledger, product_id, ZoneInfo(settings.timezone), recorded_by=as_of)
+    svg_paths = [None] * len(charts) if args.chart_dir is None else write_svg_files(charts, Path(args.chart_dir))
     if args.json:
-        _print_json(status)
+        legs = [temperature_json(chart, path) for chart, path in zip(charts, svg_paths, strict=True)]
+        _print_json({**status, "temperature": legs})
         return 0
     where = status["location"]
     print(f"product {status['product_id']}  COI {status['coi']}  ({status['product_kind']}, {status['product_code']})")
@@ -152,6 +168,8 @@ def status_command(args: argparse.Namespace, settings: Settings) -> int:
         state = f"OVERDUE by {-left:.0f} min" if deadline["overdue"] else f"{left:.0f} min left"
         print(f"  deadline {deadline['kind']}: {deadline['deadline_at']} ({state})")
     for line in [*qc_lines(status["qc"]), *correction_lines(status["corrections"])]:
+        print(line)
+    for line in temperature_lines(charts, settings.timezone, svg_paths):
         print(line)
     return 0
 

@@ -42,7 +42,7 @@ from domain.logger_events import (
     ShipmentReadingsSummarised,
 )
 from domain.logger_journey import Journey, journey
-from domain.logger_readings import Reading, parse_logger_csv
+from domain.logger_readings import Reading, logger_serial, parse_logger_csv
 from domain.product import TherapyProduct
 from domain.product_checks import load_product
 from domain.product_specs import DEVIATION_RECORDED, PRODUCT_QUARANTINED, TEMPERATURE_EXCURSION_RECORDED
@@ -87,7 +87,33 @@ def _journey(cmd: Command, shipment: Shipment, sha256: str) -> Journey:
             field="payload.document.sha256",
             rule="document_unreadable",
         )
+    check_serial(shipment, content)
     return journey_of(shipment, parse_logger_csv(content))
+
+
+def check_serial(shipment: Shipment, content: bytes) -> None:
+    """A file that names its logger (HOBOware's ``LGR S/N``) must name the one the shipper left with.
+
+    The serial is read from the file the logger wrote, the logger id from the signed dispatch;
+    when they differ the file is another logger's, and judging this journey by it would put
+    another shipper's temperatures in this product's history. Compared on letters and digits
+    only, so ``LOG-20123456`` at dispatch matches ``20123456`` in the file.
+    """
+    serial = logger_serial(content)
+    if serial is None:
+        return
+    wanted, named = _alphanumeric(shipment.data_logger_id), _alphanumeric(serial)
+    if named and named not in wanted:
+        raise RuleViolation(
+            f"payload.document: the logger file was written by logger {serial}, but the shipment left with data "
+            f"logger {shipment.data_logger_id}: it is another logger's file",
+            field="payload.document",
+            rule="logger_serial_mismatch",
+        )
+
+
+def _alphanumeric(text: str) -> str:
+    return "".join(char for char in text.upper() if char.isalnum())
 
 
 def check_received(shipment: Shipment) -> None:

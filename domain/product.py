@@ -19,6 +19,7 @@ from domain.events import EventRecord
 from domain.follow_up import visit_name
 from domain.payloads import parse_time
 from domain.release_panel import test_key
+from domain.storage_stay import StorageStay, follow
 
 
 class ProductState(StrEnum):
@@ -110,6 +111,8 @@ class TherapyProduct(Aggregate):
         self.qc_in_spec: bool | None = None
         self.qc_results: dict[str, bool] = {}
         self.location: Location | None = None
+        self.storage_stays: tuple[StorageStay, ...] = ()
+        self.storage_logger_files: tuple[str, ...] = ()
         self.shipment_id: str | None = None
         self.shipment_leg: str | None = None
         self.thaw_completed_at: datetime | None = None
@@ -141,6 +144,16 @@ class TherapyProduct(Aggregate):
         """Keep each fact's type and payload by version, so a correction can name what it corrects."""
         self.facts[record.version] = (record.type, dict(record.payload))
         super().apply(record)
+        self.storage_stays = follow(self.storage_stays, self._tank_place(), record.occurred_at)
+
+    def _tank_place(self) -> tuple[str, str, str, str, str] | None:
+        """Where the product sits in a tank now (stored, at a full position), or None."""
+        where = self.location
+        if self.state != ProductState.STORED or where is None:
+            return None
+        if where.tank is None or where.rack is None or where.box is None or where.position is None:
+            return None
+        return (where.site, where.tank, where.rack, where.box, where.position)
 
     def root_of(self, version: int) -> int:
         """The fact a correction (or a correction of a correction) ultimately corrects."""
@@ -252,6 +265,10 @@ class TherapyProduct(Aggregate):
         p = record.payload
         self.location = Location(p["site"], p["tank"], p["rack"], p["box"], p["position"])
         self.state = ProductState.STORED
+
+    def when_StorageLoggerFileImported(self, record: EventRecord) -> None:
+        """A tank's logger file is judged once per product."""
+        self.storage_logger_files = (*self.storage_logger_files, str(record.payload["document"]["sha256"]))
 
     def when_Dispensed(self, record: EventRecord) -> None:
         """The product is on the unit, for its patient."""

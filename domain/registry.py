@@ -29,6 +29,7 @@ from domain import (
     shipment_rules,
     site_rules,
     step_gates,
+    storage_logger_rules,
     treatment_order_rules,
     trial_rules,
     trial_site_rules,
@@ -60,6 +61,7 @@ from domain.shipment import SHIPMENT_SPECS, Shipment
 from domain.signer_qualification import check_signer_qualified
 from domain.site import SITE_SPECS, Site
 from domain.spec import Command, Decider, EventSpec
+from domain.storage_logger_events import STORAGE_LOGGER_SPECS
 from domain.treatment_order import ORDER_SPECS
 from domain.trial import TRIAL_SPECS, Trial
 from domain.trial_site import TRIAL_SITE_SPECS, TrialSite
@@ -72,6 +74,7 @@ EVENT_TYPES: Mapping[str, EventSpec] = MappingProxyType(
             *FOLLOW_UP_SPECS,
             *SHIPMENT_SPECS,
             *LOGGER_SPECS,
+            *STORAGE_LOGGER_SPECS,
             *BATCH_SPECS,
             *PATHWAY_SPECS,
             *SITE_SPECS,
@@ -116,6 +119,7 @@ _DECIDERS: Mapping[str, Decider] = {
     **product_exception_rules.DECIDERS,
     **shipment_rules.DECIDERS,
     **logger_rules.DECIDERS,
+    **storage_logger_rules.DECIDERS,
     **batch_rules.DECIDERS,
     **product_pathway_rules.DECIDERS,
     **pathway_rules.DECIDERS,
@@ -183,11 +187,17 @@ def _check_meaning(spec: EventSpec, ctx: Context) -> Meaning:
 
 
 def _check_role(spec: EventSpec, ctx: Context) -> None:
-    """Only the roles that perform a step may sign it (an auditor or a sponsor records nothing)."""
-    if not spec.allows_role(ctx.actor.role):
-        allowed = ", ".join(sorted(role.value for role in spec.roles))
+    check_role(spec, ctx.actor.role)
+
+
+def check_role(spec: EventSpec, role: str) -> None:
+    """Only the roles that perform a step may sign it (an auditor or a sponsor records nothing).
+
+    Also asked before a step's evidence is stored (a logger file), so a refused signer leaves nothing behind."""
+    if not spec.allows_role(role):
+        allowed = ", ".join(sorted(r.value for r in spec.roles))
         raise RuleViolation(
-            f"a user with role {ctx.actor.role!r} may not record {spec.name}; it is recorded by: {allowed}",
+            f"a user with role {role!r} may not record {spec.name}; it is recorded by: {allowed}",
             field="user",
             rule="role_not_allowed",
         )

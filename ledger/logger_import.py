@@ -19,8 +19,10 @@ from uuid import UUID
 
 from domain.document_ref import DocumentKind
 from domain.errors import InvalidInput, NotFound, OutOfOrder
+from domain.logger_events import SHIPMENT_LOGGER_FILE_IMPORTED
 from domain.logger_readings import parse_logger_csv
-from domain.logger_rules import journey_of
+from domain.logger_rules import check_serial, journey_of
+from domain.registry import check_role
 from domain.shipment import Shipment
 from ledger.documents import DocumentInfo
 from ledger.envelope import Envelope
@@ -29,6 +31,7 @@ from ledger.signing_lockout import Channel
 
 IMPORTED = "ShipmentLoggerFileImported"
 SUMMARISED = "ShipmentReadingsSummarised"
+SUMMARY_TYPES = frozenset({SUMMARISED, "StorageReadingsSummarised"})
 ALREADY = "logger_file_already_imported"
 
 
@@ -42,8 +45,8 @@ class LoggerImport:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The ledger's summary payload (``ShipmentReadingsSummarised``) of this file."""
-        found = next(e for e in self.envelopes if e.type == SUMMARISED)
+        """The summary payload the ledger signed for this file (a shipper's or a tank's)."""
+        found = next(e for e in self.envelopes if e.type in SUMMARY_TYPES)
         return dict(found.body["payload"])
 
 
@@ -63,8 +66,11 @@ def import_logger_file(
     """Refuse a file that does not read, before anything is stored; store and record it once."""
     if not content:
         raise InvalidInput("the logger file is empty", field="file", rule="invalid_logger_file")
-    journey_of(_shipment(ledger, shipment_id), parse_logger_csv(content))
+    shipment = _shipment(ledger, shipment_id)
+    check_serial(shipment, content)
+    journey_of(shipment, parse_logger_csv(content))
     actor, _ = ledger.actor(user)
+    check_role(SHIPMENT_LOGGER_FILE_IMPORTED, actor.role)  # before the file is stored: a refused signer leaves nothing
     info, _ = ledger.documents.add(
         content,
         DocumentKind.LOGGER_FILE,

@@ -82,6 +82,8 @@ ROLES_BY_EVENT_TYPE: dict[str, frozenset[str]] = {
     # the received shipper's logger file: who received it answers for which file it is; the ledger reads it
     "ShipmentLoggerFileImported": frozenset({PHARMACIST, QP}),
     "ShipmentReadingsSummarised": frozenset({SYSTEM}),  # derived from ShipmentLoggerFileImported
+    "StorageLoggerFileImported": frozenset({PHARMACIST, QP}),
+    "StorageReadingsSummarised": frozenset({SYSTEM}),  # derived from StorageLoggerFileImported
     # -- at the hospital pharmacy (and the manufacturer's store) -------------------------------------
     "StoredInLN2": frozenset({PHARMACIST, QP}),
     "Dispensed": frozenset({PHARMACIST}),
@@ -166,7 +168,8 @@ DERIVED = frozenset(
     {
         "DoseAllocated", "ProductShipped", "ProductReceived", "FollowUpScheduled",
         "DinAssigned", "Ln2PositionOccupied", "Ln2PositionFreed", "PathwayManagedElsewhereApplied",
-        "DutySegregationWaiverApplied", "ShipmentReadingsSummarised", "ManufacturingSlotBooked",
+        "DutySegregationWaiverApplied", "ShipmentReadingsSummarised", "StorageReadingsSummarised",
+        "ManufacturingSlotBooked",
         "ManufacturingSlotReleased", "DeadlineAlertRaised",
     }
 )  # fmt: skip

@@ -55,6 +55,7 @@ from api.rest import logger as logger_routes
 from api.rest import registry_exports as registry_export_routes
 from api.rest import schedule as schedule_routes
 from api.rest import staff_training as staff_training_routes
+from api.rest import storage_logger as storage_logger_routes
 from api.rest import trial_sites as trial_site_routes
 from api.rest.access_log import SAFE_METHODS, AccessLog
 from api.rest.body_limits import MAX_JSON_DEPTH, BodyLimit
@@ -236,6 +237,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(trial_site_routes.router)
     app.include_router(documents.router)
     app.include_router(logger_routes.router)
+    app.include_router(storage_logger_routes.router)
     app.include_router(web.router)
     app.include_router(web_password.router)
     app.include_router(web_views.router)

@@ -182,7 +182,7 @@ def product_page(
             "recorded": recorded,
             "can_annotate": EVENT_TYPES["AnnotationAdded"].allows_role(principal.role),
             "vein_to_vein": vein_to_vein(ctx, product_id),
-            "temperature_charts": temperature_charts(ctx, product_id),
+            "temperature_charts": temperature_charts(ctx.ledger, product_id, zone(ctx)),
             **product_facts(ctx, principal, product_id),
         },
     )

@@ -32,7 +32,7 @@ def released(rec: Recorder, pseudonym: str, code: str) -> tuple[uuid.UUID, str]:
 class Trip:
     """Kymriah and Tecartus dispatched together in one dry shipper, received 20 hours later."""
 
-    def __init__(self, rec: Recorder, *, received: bool = True) -> None:
+    def __init__(self, rec: Recorder, *, received: bool = True, data_logger_id: str = "LOG-9120") -> None:
         self.rec = rec
         self.kymriah, kymriah_coi = released(rec, "PSN-TEST-0001", "KYMRIAH")
         self.tecartus, tecartus_coi = released(rec, "PSN-TEST-0002", "TECARTUS")
@@ -42,7 +42,7 @@ class Trip:
         rec(
             "courier", "ShipmentDispatched", self.shipment, self.sent, "performed",
             units=[str(self.kymriah), str(self.tecartus)], leg="to_pharmacy", from_site=j.MANUFACTURER,
-            to_site=j.PHARMACY, courier="courier", shipper_id="LN2-DS-0098", data_logger_id="LOG-9120",
+            to_site=j.PHARMACY, courier="courier", shipper_id="LN2-DS-0098", data_logger_id=data_logger_id,
             temperature_class="ln2_dry_shipper", seal_ids=["SEAL-88001"],
         )  # fmt: skip
         if received:

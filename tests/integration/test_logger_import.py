@@ -154,3 +154,4 @@ def test_only_the_receiving_roles_import_a_logger_file(rec: Recorder) -> None:
         trip.run(trip.csv(), user="courier")
     assert caught.value.rule == "role_not_allowed"
     assert rec.ledger.store.size() == size
+    assert rec.ledger.documents.info(hashlib.sha256(trip.csv()).hexdigest()) is None  # the file was not kept either

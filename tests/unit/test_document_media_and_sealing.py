@@ -23,6 +23,9 @@ from tests.integration.document_fixtures import CSV, JPEG, PDF, PNG, sha256_of
         ("température;lieu\n-185,2;cuve 1\n".encode(), "text/csv"),
         (b"\xef\xbb\xbftime\ttemp\n1\t2\n", "text/csv"),
         (b"plain prose without any delimiter\n", None),
+        (b'"Plot Title: LN2 shipper 20123456"\n"#","Date Time, GMT+01:00","Temp, \xc2\xb0C"\n', "text/csv"),
+        (b"title\n" * 10 + b"a,b\n", None),  # no delimiter within the first ten lines: not a table
+        (b"title\n" * 9 + b"\n\n" + b"a,b\n", "text/csv"),  # blank lines are not counted
         (b"a,b\n\x00\x01", None),
         (b"a,b\n\xff\xfe", None),
         (b"PK\x03\x04 a zip file", None),

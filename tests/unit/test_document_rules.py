@@ -33,6 +33,7 @@ EXPECTED_FIELDS = {
     "QcResultsRecorded": {"document": {"certificate_of_analysis"}},
     "ShipmentReceived": {"document": {"logger_file"}, "manifest": {"shipping_manifest"}},
     "ShipmentLoggerFileImported": {"document": {"logger_file"}},
+    "StorageLoggerFileImported": {"document": {"logger_file"}},
 }
 """Which steps reference which kinds of document: written by hand, compared with the payload classes."""
 

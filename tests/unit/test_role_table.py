@@ -157,6 +157,8 @@ def test_the_administrator_and_the_ledger_keep_the_registers_and_sign_no_clinica
     # And what it reads in a shipper's logger file: the summary, the hold of every product in a shipper with an
     # excursion, and the deviation of a gap in the recording.
     derived |= {"ShipmentReadingsSummarised", "ProductQuarantined", "DeviationRecorded"}
+    # And what it reads in an LN2 tank's logger file over a product's storage.
+    derived |= {"StorageReadingsSummarised"}
     # And the alert its deadline scan raises when a running deadline is close to expiring.
     derived |= {"DeadlineAlertRaised"}
     # And the catalogue file in place when it is initialised, before any Qualified Person exists to approve it.

@@ -8,6 +8,7 @@ from typing import Any
 from ledger.logger_import import import_logger_file
 from tests.integration.journeys import Recorder
 from tests.integration.logger_fixtures import Trip
+from tests.integration.storage_fixtures import Tank
 
 
 def section(page: str, shipment: object) -> str:
@@ -39,3 +40,24 @@ def test_a_product_whose_shipper_logged_nothing_shows_no_chart(browser_of: Any, 
     trip = Trip(team)
     page = browser_of("pharmacist").get(f"/ui/products/{trip.kymriah}").text
     assert f'id="temperature-{trip.shipment}"' not in page
+
+
+def test_a_tank_file_draws_the_stay_it_covered_with_the_storage_limit(browser_of: Any, team: Recorder) -> None:
+    tank = Tank(team)
+    tank.run(tank.tecartus, tank.csv(warm=(600, 660), silent=(1000, 1060)))
+    client = browser_of("pharmacist")
+    client.cookies.set("lang", "en")
+    slug = f"{tank.tecartus}-R3-B12-{tank.positions[tank.tecartus]}"
+    stay = section(client.get(f"/ui/products/{tank.tecartus}").text, slug)
+    assert 'data-source="storage"' in stay and 'data-excursion="true"' in stay
+    assert (
+        "Temperature in LN2 storage" in stay and "≤ -150 °C" in stay and "60 min — <strong>Excursion</strong>" in stay
+    )
+    assert "(70 min)" in stay and "(30 min allowed)" in stay  # 990 → 1060 min without a reading
+    # Sample and hold from the stay's start (60 min) to the file's last reading (2880 min): the reading at 50 min
+    # held into the stay, then 283 − 6 during it.
+    points = re.search(r'<polyline points="([^"]+)"', stay)
+    assert points is not None and len(points.group(1).split()) == 2 * (1 + 283 - 6)
+    client.cookies.set("lang", "fr")
+    french = section(client.get(f"/ui/products/{tank.tecartus}").text, slug)
+    assert "Température pendant le stockage en azote liquide" in french and "Période couverte" in french
