@@ -45,19 +45,17 @@ class HeadsFollower(Follower):
         cursor.execute("SELECT COALESCE(MAX(leaf_index), -1) AS last FROM aggregate_heads")
         found = cursor.fetchone()
         next_index = int(found["last"]) + 1 if found else 0
+        latest: dict[str, tuple[str, int, bytes, int, int]] = {}  # only an aggregate's last row in the batch counts
         for offset, row in enumerate(rows):
-            cursor.execute(
-                "INSERT INTO aggregate_heads (aggregate_id, version, entry_hash, leaf_index, position)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
-                " entry_hash = excluded.entry_hash, leaf_index = excluded.leaf_index, position = excluded.position",
-                (
-                    str(row.originator_id),
-                    row.originator_version,
-                    entry_hash(stored_bytes(row.state)),
-                    next_index + offset,
-                    row.id,
-                ),
-            )
+            aggregate = str(row.originator_id)
+            head = (aggregate, row.originator_version, entry_hash(stored_bytes(row.state)), next_index + offset, row.id)
+            latest[aggregate] = head
+        cursor.executemany(
+            "INSERT INTO aggregate_heads (aggregate_id, version, entry_hash, leaf_index, position)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version,"
+            " entry_hash = excluded.entry_hash, leaf_index = excluded.leaf_index, position = excluded.position",
+            list(latest.values()),
+        )
 
 
 def current_heads(store: EventStore) -> tuple[HeadMap, int, int]:

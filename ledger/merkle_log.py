@@ -50,11 +50,10 @@ class MerkleFollower(Follower):
         rebuild_nodes(cursor)
         next_index = StoredTree(cursor).size()
         leaves = [event_leaf(stored_bytes(row.state)) for row in rows]
-        for offset, (row, leaf) in enumerate(zip(rows, leaves, strict=True)):
-            cursor.execute(
-                "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (%s, %s, %s)",
-                (next_index + offset, row.id, leaf),
-            )
+        cursor.executemany(
+            "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (%s, %s, %s)",
+            [(next_index + offset, row.id, leaf) for offset, (row, leaf) in enumerate(zip(rows, leaves, strict=True))],
+        )
         append_leaves(cursor, next_index, leaves)
 
 

@@ -109,8 +109,7 @@ def append_leaves(cursor: SideCursor, first: int, leaves: Sequence[bytes]) -> No
             level, index, value = level + 1, index >> 1, node_hash(left, value)
             made[(level, index)] = value
     rows = [(level, index, value) for (level, index), value in made.items() if level > 0]
-    for row in rows:
-        cursor.execute("INSERT INTO merkle_nodes (level, node_index, hash) VALUES (%s, %s, %s)", row)
+    cursor.executemany("INSERT INTO merkle_nodes (level, node_index, hash) VALUES (%s, %s, %s)", rows)
 
 
 def rebuild_nodes(cursor: SideCursor) -> int:
