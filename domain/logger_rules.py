@@ -74,19 +74,7 @@ def import_logger_file(cmd: Command) -> list[NewEvent]:
 def _journey(cmd: Command, shipment: Shipment, sha256: str) -> Journey:
     """The journey's readings from the stored file, imported once."""
     check_received(shipment)
-    if sha256 in shipment.logger_files:
-        raise OutOfOrder(
-            f"payload.document {sha256} is already imported for this shipment: its readings were judged once",
-            field="payload.document.sha256",
-            rule="logger_file_already_imported",
-        )
-    content = cmd.ctx.document_bytes(sha256) if cmd.ctx.document_bytes is not None else None
-    if content is None:
-        raise RuleViolation(
-            f"payload.document {sha256} cannot be read from the document store: run `custody verify`",
-            field="payload.document.sha256",
-            rule="document_unreadable",
-        )
+    content = logger_file_once(cmd, sha256, shipment.logger_files, "shipment")
     check_serial(shipment, content)
     return journey_of(shipment, parse_logger_csv(content))
 
@@ -114,6 +102,24 @@ def check_serial(shipment: Shipment, content: bytes) -> None:
 
 def _alphanumeric(text: str) -> str:
     return "".join(char for char in text.upper() if char.isalnum())
+
+
+def logger_file_once(cmd: Command, sha256: str, imported: tuple[str, ...], owner: str) -> bytes:
+    """The stored file's bytes, refused when ``owner`` (a shipment, a product) already had this file judged."""
+    if sha256 in imported:
+        raise OutOfOrder(
+            f"payload.document {sha256} is already imported for this {owner}: its readings were judged once",
+            field="payload.document.sha256",
+            rule="logger_file_already_imported",
+        )
+    content = cmd.ctx.document_bytes(sha256) if cmd.ctx.document_bytes is not None else None
+    if content is None:
+        raise RuleViolation(
+            f"payload.document {sha256} cannot be read from the document store: run `custody verify`",
+            field="payload.document.sha256",
+            rule="document_unreadable",
+        )
+    return content
 
 
 def check_received(shipment: Shipment) -> None:

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain import product_exception_events as ex
-from domain.errors import OutOfOrder, RuleViolation
+from domain.errors import RuleViolation
 from domain.events import NewEvent
 from domain.logger_events import RecordingGap
 from domain.logger_journey import Journey, journey
 from domain.logger_readings import Reading, parse_logger_csv
+from domain.logger_rules import logger_file_once
 from domain.product import TherapyProduct
 from domain.product_checks import for_product
 from domain.product_specs import DEVIATION_RECORDED, TEMPERATURE_EXCURSION_RECORDED
@@ -65,19 +66,7 @@ def import_storage_logger_file(product: TherapyProduct, cmd: Command) -> list[Ne
     payload: StorageLoggerFileImported = cmd.payload
     sha256 = payload.document.sha256
     stays = stays_in_tank(product, payload.site, payload.tank)
-    if sha256 in product.storage_logger_files:
-        raise OutOfOrder(
-            f"payload.document {sha256} is already imported for this product: its readings were judged once",
-            field="payload.document.sha256",
-            rule="logger_file_already_imported",
-        )
-    content = cmd.ctx.document_bytes(sha256) if cmd.ctx.document_bytes is not None else None
-    if content is None:
-        raise RuleViolation(
-            f"payload.document {sha256} cannot be read from the document store: run `custody verify`",
-            field="payload.document.sha256",
-            rule="document_unreadable",
-        )
+    content = logger_file_once(cmd, sha256, product.storage_logger_files, "product")
     entry = cmd.catalogue.get(product.product_code)
     acceptable = storage_range(entry)
     allowed = entry.logger_gap_max_min

@@ -12,6 +12,7 @@ upload is harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from domain.logger_readings import parse_logger_csv
 from domain.logger_rules import check_serial, journey_of
 from domain.registry import check_role
 from domain.shipment import Shipment
+from domain.spec import EventSpec
 from ledger.documents import DocumentInfo
 from ledger.envelope import Envelope
 from ledger.service import CustodyLedger, WithEvents
@@ -69,8 +71,38 @@ def import_logger_file(
     shipment = _shipment(ledger, shipment_id)
     check_serial(shipment, content)
     journey_of(shipment, parse_logger_csv(content))
+    return store_and_record(
+        ledger, SHIPMENT_LOGGER_FILE_IMPORTED, shipment_id, content, {},
+        lambda sha256: _earlier(ledger, shipment_id, sha256),
+        user=user, meaning=meaning, password=password, occurred_at=occurred_at, session=session, channel=channel,
+        with_events=with_events,
+    )  # fmt: skip
+
+
+def store_and_record(
+    ledger: CustodyLedger,
+    spec: EventSpec,
+    aggregate_id: UUID,
+    content: bytes,
+    fields: dict[str, Any],
+    earlier: Callable[[str], list[Envelope]],
+    *,
+    user: str,
+    meaning: str | None,
+    password: str | None,
+    occurred_at: datetime | None,
+    session: str | None,
+    channel: Channel,
+    with_events: WithEvents | None,
+) -> LoggerImport:
+    """Store a logger file already read and placed, then record ``spec`` naming it (with ``fields``) — once.
+
+    The signer's role is asked first, so a refused signer leaves no file behind; ``earlier``
+    finds the import of the same bytes already stored on the aggregate (by its SHA-256),
+    which is then the answer, also when a copy of this request stored it meanwhile.
+    """
     actor, _ = ledger.actor(user)
-    check_role(SHIPMENT_LOGGER_FILE_IMPORTED, actor.role)  # before the file is stored: a refused signer leaves nothing
+    check_role(spec, actor.role)
     info, _ = ledger.documents.add(
         content,
         DocumentKind.LOGGER_FILE,
@@ -78,20 +110,20 @@ def import_logger_file(
         now=ledger.clock.now(),
         max_bytes=ledger.settings.max_document_bytes,
     )
-    earlier = _earlier(ledger, shipment_id, info.sha256)
-    if earlier:
-        return LoggerImport(info, earlier, already_imported=True)
-    payload = {"document": info.to_json()["reference"]}
+    found = earlier(info.sha256)
+    if found:
+        return LoggerImport(info, found, already_imported=True)
+    payload = {"document": info.to_json()["reference"], **fields}
     try:
         envelopes = ledger.record(
-            IMPORTED, shipment_id, payload, user=user, meaning=meaning, password=password,
+            spec.name, aggregate_id, payload, user=user, meaning=meaning, password=password,
             occurred_at=occurred_at, session=session, channel=channel, with_events=with_events,
         )  # fmt: skip
     except OutOfOrder as refused:
-        earlier = _earlier(ledger, shipment_id, info.sha256) if refused.rule == ALREADY else []
-        if not earlier:
+        found = earlier(info.sha256) if refused.rule == ALREADY else []
+        if not found:
             raise
-        return LoggerImport(info, earlier, already_imported=True)  # a copy of this request stored it meanwhile
+        return LoggerImport(info, found, already_imported=True)  # a copy of this request stored it meanwhile
     return LoggerImport(info, envelopes, already_imported=False)
 
 

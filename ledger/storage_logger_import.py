@@ -15,16 +15,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.document_ref import DocumentKind
-from domain.errors import InvalidInput, NotFound, OutOfOrder
+from domain.errors import InvalidInput, NotFound
 from domain.logger_readings import parse_logger_csv
 from domain.product import TherapyProduct
-from domain.registry import check_role
 from domain.storage_logger_events import STORAGE_LOGGER_FILE_IMPORTED
 from domain.storage_logger_rules import judge_stays, stays_in_tank
 from domain.temperature_verdict import storage_range
 from ledger.envelope import Envelope
-from ledger.logger_import import ALREADY, LoggerImport
+from ledger.logger_import import LoggerImport, store_and_record
 from ledger.service import CustodyLedger, WithEvents
 from ledger.signing_lockout import Channel
 
@@ -49,30 +47,12 @@ def import_storage_logger_file(
 ) -> LoggerImport:
     """Refuse a file that does not read or covers none of the product's stays, before anything is stored."""
     site, tank = check_storage_file(ledger, product_id, content, site=site, tank=tank, occurred_at=occurred_at)
-    actor, _ = ledger.actor(user)
-    check_role(STORAGE_LOGGER_FILE_IMPORTED, actor.role)  # before the file is stored: a refused signer leaves nothing
-    info, _ = ledger.documents.add(
-        content,
-        DocumentKind.LOGGER_FILE,
-        uploaded_by=actor.user_id,
-        now=ledger.clock.now(),
-        max_bytes=ledger.settings.max_document_bytes,
-    )
-    earlier = _earlier(ledger, product_id, info.sha256)
-    if earlier:
-        return LoggerImport(info, earlier, already_imported=True)
-    payload = {"document": info.to_json()["reference"], "site": site, "tank": tank}
-    try:
-        envelopes = ledger.record(
-            IMPORTED, product_id, payload, user=user, meaning=meaning, password=password,
-            occurred_at=occurred_at, session=session, channel=channel, with_events=with_events,
-        )  # fmt: skip
-    except OutOfOrder as refused:
-        earlier = _earlier(ledger, product_id, info.sha256) if refused.rule == ALREADY else []
-        if not earlier:
-            raise
-        return LoggerImport(info, earlier, already_imported=True)
-    return LoggerImport(info, envelopes, already_imported=False)
+    return store_and_record(
+        ledger, STORAGE_LOGGER_FILE_IMPORTED, product_id, content, {"site": site, "tank": tank},
+        lambda sha256: _earlier(ledger, product_id, sha256),
+        user=user, meaning=meaning, password=password, occurred_at=occurred_at, session=session, channel=channel,
+        with_events=with_events,
+    )  # fmt: skip
 
 
 def check_storage_file(

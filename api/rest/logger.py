@@ -72,17 +72,19 @@ async def import_logger(
             occurred_at=when, session=principal.session, channel="rest",
         )  # fmt: skip
 
-    done = await run_in_threadpool(run)
-    answer = _answer(done)
+    return answered(request, shipment_id, await run_in_threadpool(run))
+
+
+def answered(request: Request, aggregate_id: UUID, done: LoggerImport) -> dict[str, Any] | JSONResponse:
+    """201 with what was recorded, or 200 with the earlier import of the same bytes; noted in the access log."""
     note_change(
         request,
-        aggregate_id=str(shipment_id),
+        aggregate_id=str(aggregate_id),
         event_types=[envelope.type for envelope in done.envelopes],
         replayed=done.already_imported,
     )
-    if done.already_imported:
-        return JSONResponse(answer, status_code=200)
-    return answer
+    answer = _answer(done)
+    return JSONResponse(answer, status_code=200) if done.already_imported else answer
 
 
 @router.get(

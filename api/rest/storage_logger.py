@@ -22,10 +22,9 @@ from fastapi.responses import JSONResponse
 
 from api.rest import access
 from api.rest.access import allow
-from api.rest.access_log import note_change
 from api.rest.context import ApiContext, context
 from api.rest.documents import _read_limited
-from api.rest.logger import _answer
+from api.rest.logger import answered
 from api.rest.problems import responses
 from api.rest.reads import _product_id
 from api.rest.tokens import Principal
@@ -68,17 +67,7 @@ async def import_storage_logger(
             password=password, occurred_at=when, session=principal.session, channel="rest",
         )  # fmt: skip
 
-    done = await run_in_threadpool(run)
-    answer = _answer(done)
-    note_change(
-        request,
-        aggregate_id=str(product_id),
-        event_types=[envelope.type for envelope in done.envelopes],
-        replayed=done.already_imported,
-    )
-    if done.already_imported:
-        return JSONResponse(answer, status_code=200)
-    return answer
+    return answered(request, product_id, await run_in_threadpool(run))
 
 
 @router.get(

@@ -12,7 +12,7 @@ from domain.document_ref import DocumentKind
 from domain.pathway import pathway_id_for
 from ledger.documents import DocumentInfo
 from ledger.service import CustodyLedger
-from tests.integration.journeys import Journey, Recorder, enrolled
+from tests.integration.journeys import Journey, Recorder, dba, enrolled
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -69,3 +69,20 @@ def enrolled_pathway(rec: Recorder, pseudonym: str, when: datetime) -> Any:
         rec, pseudonym, "systemic_lupus_erythematosus", when, demo_pathway.PRIOR["systemic_lupus_erythematosus"]
     )
     return pathway_id_for(pseudonym)
+
+
+def replace_document(ledger: CustodyLedger, sha256: str, content: bytes | None) -> None:
+    """An insider with file-system or database rights replaces (or, with None, removes) a document's bytes."""
+    if ledger.settings.backend == "sqlite":
+        path = ledger.documents.path_of(sha256)
+        if content is None:
+            path.unlink()
+        else:
+            path.write_bytes(content)
+        return
+    with dba(ledger.settings) as session:
+        session._run("ALTER TABLE documents DISABLE TRIGGER USER")
+        if content is None:
+            session._run("DELETE FROM documents WHERE sha256 = %s", (sha256,))
+        else:
+            session._run("UPDATE documents SET content = %s WHERE sha256 = %s", (content, sha256))

@@ -43,7 +43,7 @@ class Tank:
             lines.append(f"{(self.t0 + timedelta(minutes=minute)).isoformat()},{value}")
         return ("\n".join(lines) + "\n").encode()
 
-    def run(self, product: UUID, content: bytes, user: str = "pharmacist", **where: str) -> LoggerImport:
+    def run(self, product: UUID, content: bytes, user: str = "pharmacist", *, tank: str | None = None) -> LoggerImport:
         return import_storage_logger_file(
-            self.rec.ledger, product, content, user=user, meaning="recorded", password=f"{user}-password", **where
+            self.rec.ledger, product, content, user=user, meaning="recorded", password=f"{user}-password", tank=tank
         )

@@ -25,6 +25,7 @@ from tests.integration.document_fixtures import (
     manufactured,
     qc_tests,
     reference,
+    replace_document,
     sha256_of,
 )
 from tests.integration.journeys import IDENTITY, dba, failures, team, verify
@@ -214,30 +215,13 @@ def _rows(ledger: CustodyLedger) -> list[Any]:
         return session.rows()
 
 
-def _tamper(ledger: CustodyLedger, sha256: str, content: bytes | None) -> None:
-    """An insider with file-system or database rights replaces (or, with None, removes) a document's bytes."""
-    if ledger.settings.backend == "sqlite":
-        path = ledger.documents.path_of(sha256)
-        if content is None:
-            path.unlink()
-        else:
-            path.write_bytes(content)
-        return
-    with dba(ledger.settings) as session:
-        session._run("ALTER TABLE documents DISABLE TRIGGER USER")
-        if content is None:
-            session._run("DELETE FROM documents WHERE sha256 = %s", (sha256,))
-        else:
-            session._run("UPDATE documents SET content = %s WHERE sha256 = %s", (content, sha256))
-
-
 @pytest.mark.parametrize(("content", "reason"), [(None, "missing_document"), (PDF + b"%", "altered_document")])
 def test_verify_names_a_missing_or_altered_document_where_it_is_referenced(
     ledger: CustodyLedger, content: bytes | None, reason: str
 ) -> None:
     event, position = _qc_with_certificate(ledger)
     assert verify(ledger).failures == []
-    _tamper(ledger, sha256_of(PDF), content)
+    replace_document(ledger, sha256_of(PDF), content)
     assert failures(verify(ledger)) == {(reason, str(event.aggregate_id), event.version, position)}
     with pytest.raises(DocumentUnavailable) as caught:
         ledger.documents.content(sha256_of(PDF))

@@ -16,7 +16,8 @@ from api import demo_journeys as j
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from tests.conftest import cli_runner, point_cli_at
-from tests.integration.journeys import dba, free_position, team
+from tests.integration.document_fixtures import replace_document
+from tests.integration.journeys import free_position, team
 from tests.integration.logger_fixtures import Trip
 from tests.integration.storage_fixtures import Tank
 
@@ -154,23 +155,6 @@ def test_a_chart_dir_that_is_a_file_exits_2_naming_the_option(cli: Any, ledger: 
     taken.write_text("not a directory")
     code, _, err = cli("status", str(trip.tecartus), "--chart-dir", str(taken))
     assert code == 2 and "field: chart_dir; rule: chart_dir_not_writable" in err
-
-
-def replace_document(ledger: CustodyLedger, sha256: str, content: bytes | None) -> None:
-    """An insider with file-system or database rights replaces (or, with None, removes) a document's bytes."""
-    if ledger.settings.backend == "sqlite":
-        path = ledger.documents.path_of(sha256)
-        if content is None:
-            path.unlink()
-        else:
-            path.write_bytes(content)
-        return
-    with dba(ledger.settings) as session:
-        session._run("ALTER TABLE documents DISABLE TRIGGER USER")
-        if content is None:
-            session._run("DELETE FROM documents WHERE sha256 = %s", (sha256,))
-        else:
-            session._run("UPDATE documents SET content = %s WHERE sha256 = %s", (content, sha256))
 
 
 def test_a_tank_file_shows_one_leg_per_stay_it_covered(cli: Any, ledger: CustodyLedger, tmp_path: Path) -> None:
