@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from api.web.temperature_chart import slug
 from domain.errors import InvalidInput
 
 NAMESPACE = "http://www.w3.org/2000/svg"
@@ -78,7 +79,7 @@ def description(chart: dict[str, Any]) -> str:
 
 def svg_file_name(chart: dict[str, Any]) -> str:
     """``temperature-<aggregate>-<first 12 hex of the file's SHA-256>.svg``: one name per leg and logger file."""
-    name = "".join(char if char.isalnum() or char == "-" else "_" for char in chart.get("slug", chart["aggregate_id"]))
+    name = slug(str(chart.get("slug", chart["aggregate_id"])))
     return f"temperature-{name}-{str(chart['sha256'])[:12]}.svg"
 
 

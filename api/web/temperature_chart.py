@@ -99,13 +99,19 @@ def storage_charts(
             source = {
                 "source": "storage", "title": "Temperature in LN2 storage", "aggregate_id": str(product_id),
                 "place": place, "tank": summary["tank"], "rack": stay["rack"], "box": stay["box"],
-                "position": stay["position"], "slug": f"{product_id}-{stay['rack']}-{stay['box']}-{stay['position']}",
+                "position": stay["position"],
+                "slug": slug(f"{product_id}-{stay['rack']}-{stay['box']}-{stay['position']}"),
             }  # fmt: skip
             charts.append({**_chart(ledger, figures, mine, tz), **source})
     return charts
 
 
 SOURCES: tuple[ChartSource, ...] = (shipment_charts, storage_charts)
+
+
+def slug(text: str) -> str:
+    """Letters, digits and dashes only: a chart's HTML id and its SVG file name (a position may hold a space)."""
+    return "".join(char if char.isalnum() or char == "-" else "_" for char in text)
 
 
 def _recorded(envelopes: Iterable[Envelope], recorded_by: datetime | None) -> list[Envelope]:

@@ -10,7 +10,7 @@ import pytest
 
 from api.temperature_svg import svg_document
 from api.temperature_text import chart_line, sparkline
-from api.web.temperature_chart import layout
+from api.web.temperature_chart import layout, slug
 from domain.errors import InvalidInput
 from domain.logger_journey import Journey
 from domain.logger_readings import Reading
@@ -97,3 +97,7 @@ def test_a_chart_without_a_drawing_is_refused_naming_the_file() -> None:
     with pytest.raises(InvalidInput) as refused:
         svg_document(unreadable)
     assert (refused.value.field, refused.value.rule) == ("document_sha256", "logger_file_unreadable")
+
+
+def test_a_chart_slug_keeps_letters_digits_and_dashes_only() -> None:
+    assert slug("3f0a-R 3-B/12-A1") == "3f0a-R_3-B_12-A1"  # an HTML id and a file name: no space, no slash
