@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ledger.bench import BENCH_PASSWORD, bench_raw_verify, measured_verification
+from ledger.bench import BENCH_PASSWORD, bench_raw_verify, measured_verification, raw_verify_cpu_seconds
+from ledger.bench_ceiling import measured_ceiling
 from ledger.merkle_log import checkpoint
 from ledger.service import CustodyLedger
 from ledger.settings import Settings
@@ -109,6 +110,7 @@ def bench_scale(settings: Settings, events: int, report: Report = _to_stderr) ->
         made, checkpoint_seconds = _timed(lambda: checkpoint(ledger))
         total = ledger.store.size()
         verify_per_s = verified.events / verify_seconds
+        ceiling = measured_ceiling(ledger.store, options, raw_verify_cpu_seconds())
         return {
             "backend": settings.backend,
             "scale_events": stored,
@@ -117,6 +119,7 @@ def bench_scale(settings: Settings, events: int, report: Report = _to_stderr) ->
             "verify_per_s": round(verify_per_s, 1),
             "raw_ed25519_verify_per_s": round(raw, 1),
             "verify_over_raw": round(verify_per_s / raw, 3),
+            **ceiling,
             "verify_peak_rss_mb": usage.peak_rss_mb,
             "rebuild_per_s": round(total / rebuild_seconds, 1),
             "checkpoint_s": round(checkpoint_seconds, 2),

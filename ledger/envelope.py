@@ -232,7 +232,7 @@ def open_stored(stored: bytes, *, strict: bool = True) -> Opened:
         body, plain = parse_json(body_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise EnvelopeError(f"undecodable record: {error}") from error
-    if not isinstance(body, dict) or set(body) != BODY_FIELDS:
+    if not isinstance(body, dict) or body.keys() != BODY_FIELDS:
         raise EnvelopeError("undecodable record: the body does not have the envelope's fields")
     if body["format"] != ENVELOPE_FORMAT:
         raise EnvelopeError(f"unknown envelope format {body['format']!r}")

@@ -11,8 +11,10 @@ are inserted directly into the scratch table: the query must cost the same with
 recorder in the rebuild's batch size, in the same run on the same backend, so
 ``rebuild_over_log_read`` holds when the machine's speed drifts. ``log_decode_per_s``
 is the same read with every envelope decoded as the projections decode it: the
-ceiling of any rebuild in this process. Each is the best of ``REPEATS`` runs (the
-machine is shared; the best run is the least disturbed).
+ceiling of any rebuild in this process. ``rebuild_write_floor_per_s`` is the other
+ceiling: the read models' own rows written back with the rebuild's bulk writer and
+nothing else (``projections/bench_floor.py``). Each is the best of ``REPEATS`` runs
+(the machine is shared; the best run is the least disturbed).
 
     python -m projections.bench            # one JSON line for the configured backend
 """
@@ -34,6 +36,7 @@ from ledger.service import CustodyLedger
 from ledger.settings import Settings
 from ledger.setup import initialise
 from projections import runner
+from projections.bench_floor import write_floor_seconds
 from projections.logged import decode_batch
 from projections.product_status import STATUS
 from projections.status_query import status_now
@@ -162,6 +165,8 @@ def bench_projections(settings: Settings, *, products: int = 300, queries: int =
                 one = time.perf_counter()
                 runner.rebuild(ledger.store, [name])
                 by_projection[name] = round(events / (time.perf_counter() - one), 1)
+            floors = [write_floor_seconds(ledger.store, events) for _ in range(REPEATS)]
+            floor_seconds, rows_written = min(floors)
             template = status_now(ledger.store, ids[0], ledger.clock.now(), ledger.catalogue)
             with ledger.store.side_transaction() as cursor:
                 cursor.execute(f"SELECT * FROM {STATUS.name} WHERE product_id = %s", (str(ids[0]),))
@@ -182,6 +187,9 @@ def bench_projections(settings: Settings, *, products: int = 300, queries: int =
         "rebuild_over_log_read": round(read_seconds / rebuild_seconds, 4),
         "log_decode_per_s": round(events / decode_seconds, 1),
         "rebuild_per_s_by_projection": by_projection,
+        "read_model_rows": rows_written,
+        "rebuild_write_floor_per_s": round(events / floor_seconds, 1),
+        "rebuild_write_floor_over_log_read": round(read_seconds / floor_seconds, 4),
         "status_query_ms_1e3_products": small,
         "status_query_ms_1e5_products": large,
         "status_1e5_over_1e3": round(large / small, 3) if small else None,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -112,7 +113,16 @@ def records_of(stored: Sequence[StoredEvent]) -> list[EventRecord]:
 
 def instant(moment: datetime | None) -> str | None:
     """The one text form of an instant in projection tables (canonical UTC, fixed width, sortable)."""
-    return None if moment is None else isoformat(moment)
+    return None if moment is None else _instant_text(moment)
+
+
+@lru_cache(maxsize=4096)
+def _instant_text(moment: datetime) -> str:
+    """``isoformat``, remembered: every read model writes the same event's instants, several times each.
+
+    Equal instants in other zones are equal keys, and ``isoformat`` gives them the same UTC text.
+    """
+    return isoformat(moment)
 
 
 def payload_instant(text: Any) -> str | None:

@@ -18,6 +18,7 @@ from ledger.settings import Settings
 from ledger.store import EventStore
 from projections import buffered_view, bulk_write, history_cache, runner
 from projections.bench import _append_journeys, bench_projections
+from projections.bench_floor import write_floor_seconds
 from projections.check import check
 from projections.faults import FAULTS
 from projections.logged import LoggedEvent
@@ -376,3 +377,20 @@ def test_the_bench_reports_the_log_read_beside_the_rebuild_and_their_ratio(setti
     ratio = figures["rebuild_per_s"] / figures["log_read_per_s"]
     assert figures["rebuild_over_log_read"] == pytest.approx(ratio, rel=0.01, abs=1e-4)
     assert set(figures["rebuild_per_s_by_projection"]) == set(runner.NAMES)
+    floor = figures["rebuild_write_floor_per_s"] / figures["log_read_per_s"]
+    assert figures["rebuild_write_floor_over_log_read"] == pytest.approx(floor, rel=0.01, abs=1e-4)
+    assert figures["read_model_rows"] >= figures["events"]  # an audit row per event, and more besides
+
+
+def test_the_write_floor_writes_back_exactly_the_rows_it_took(generated: CustodyLedger) -> None:
+    store = generated.store
+    ledger_events = store.size()
+    runner.rebuild(store)
+    before = snapshot(store)
+    assert sum(len(rows) for rows in before.values()) > 0
+
+    seconds, rows = write_floor_seconds(store, ledger_events)
+
+    assert seconds > 0
+    assert rows == sum(len(rows) for rows in before.values())
+    assert snapshot(store) == before
