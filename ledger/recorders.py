@@ -51,8 +51,11 @@ class CustodyPostgresRecorder(PostgresApplicationRecorder):
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """Bound every statement, then run the writes handed over with the events."""
         timeout_ms = int((self.datastore.lock_timeout + STATEMENT_TIMEOUT_MARGIN_SECONDS) * 1000)
-        curs.execute("SELECT set_config('statement_timeout', %s, true)", (f"{timeout_ms}ms",))
-        curs.execute("SELECT set_config('search_path', %s, true)", (self.datastore.schema or "public",))
+        # One statement, one round trip: a durable append on PostgreSQL costs a few of them, each counted.
+        curs.execute(
+            "SELECT set_config('statement_timeout', %s, true), set_config('search_path', %s, true)",
+            (f"{timeout_ms}ms", self.datastore.schema or "public"),
+        )
         super()._insert_events(curs, stored_events, **kwargs)
         _run(SideCursor(curs, "postgresql"), kwargs.get("in_transaction", ()))
 
