@@ -38,7 +38,10 @@ def sample_rows(store: Any, count: int) -> list[StoredRow]:
 
 
 def raw_verify_cpu_seconds(count: int = 2000) -> float:
-    """CPU seconds one Ed25519 verify takes on this thread: unlike a rate, unchanged by other work on the machine."""
+    """CPU seconds one Ed25519 verify takes on this thread, the least of three runs.
+
+    A CPU time is moved far less than a rate by other work on the machine.
+    """
     pair = KeyPair.generate()
     message = b"x" * 56
     signature = pair.sign(message)
